@@ -1,0 +1,114 @@
+/* kv_handle.h — the handle ABI: the engine behind opaque integer handles, safe against misuse.
+ *
+ * For callers that cannot guarantee object lifetimes — garbage-collected runtimes with finalizer
+ * threads, bindings that may call after free, several threads sharing objects — every engine object
+ * (environment, transaction, cursor) is named by a kvh_handle, a 64-bit integer checked on every call
+ * against a table with generation counters. Misuse is an error code, never a crash:
+ *
+ *   handle 0 (KVH_NULL), a forged value  -> KV_E_BAD_HANDLE
+ *   a closed, committed, freed or stale handle (its slot was reused) -> KV_E_BAD_HANDLE
+ *   an environment where a transaction is expected, etc. -> KV_E_HANDLE_TYPE
+ *   closing or ending a handle twice       -> KV_E_BAD_HANDLE the second time
+ *   an exclusive handle (transaction, cursor) used by two threads at once -> KV_E_BUSY for the one
+ *     that came second (the first call proceeds undisturbed)
+ *   a transaction or cursor used from a thread other than its owner -> KV_E_WRONG_THREAD
+ *
+ * SHARED AND EXCLUSIVE (the origin sample's HandleShared / HandleExclusive)
+ *   - An environment handle is shared: any number of threads may use it at once. kvh_env_close
+ *     returns KV_E_BUSY while another call is using it or while transactions are open on it.
+ *   - Transaction and cursor handles are exclusive: one call at a time, from their owner thread
+ *     (LMDB's rule: a transaction belongs to the thread that began it).
+ *
+ * HANDLE VALUES
+ *   Opaque: compare them, store them, never compute with them. (For debugging only: the low 24 bits
+ *   are slot index + 1, bits 24..31 the object type, bits 32..63 the slot's generation.) 0 is never
+ *   valid. When a slot's generation would wrap, the slot is retired for good, so a handle value is
+ *   never reissued for another object. The table holds KVH_CAPACITY live objects; beyond that (or
+ *   after every slot was retired) creating an object returns KV_E_HANDLE_FULL.
+ *
+ * COST
+ *   Looking up a handle takes no lock and allocates nothing: one atomic load and one compare-and-swap
+ *   to enter, one atomic add to leave. Creating and destroying handles takes a mutex.
+ *
+ * Every function returns 0 (KV_OK) or a negative kv.h error code, with the meaning documented in
+ * kv.h for the engine function it wraps, plus the handle errors above. Out-parameters are written only
+ * on success (and the lengths on KV_E_BUFFER_TOO_SMALL, as in kv.h).
+ */
+#ifndef KV_HANDLE_H
+#define KV_HANDLE_H
+
+#include "kv.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef uint64_t kvh_handle;
+
+#define KVH_NULL ((kvh_handle)0)
+#define KVH_CAPACITY 65535u /**< Live objects the table can hold at once. */
+
+/** Object types as encoded in a handle and reported by kvh_type. */
+#define KVH_TYPE_ENV 1
+#define KVH_TYPE_TXN 2
+#define KVH_TYPE_CURSOR 3
+
+/** The type of a live handle (KVH_TYPE_*), or KV_E_BAD_HANDLE. */
+KV_API int kvh_type(kvh_handle h);
+
+/* ---- Calibration: the kv.h calibration calls, each validating env on the way (shared use). ---- */
+/** Validates env and returns KV_OK; the cheapest call that still checks a handle. */
+KV_API int kvh_noop(kvh_handle env);
+/** *sum = a + b (wrapping), after validating env. */
+KV_API int kvh_add(kvh_handle env, int a, int b, int *sum);
+/** *out = kv_spin(n), after validating env. */
+KV_API int kvh_spin(kvh_handle env, uint64_t n, uint64_t *out);
+
+/* ---- Environment (shared handle) ----------------------------------------------------------- */
+/** kv_env_open. *env receives a new environment handle; `own`, release with kvh_env_close. */
+KV_API int kvh_env_open(kvh_handle *env, const char *path, const kv_options *opts);
+/** kv_env_close. KV_E_BUSY (nothing closed) while in use or while transactions are open on it. */
+KV_API int kvh_env_close(kvh_handle env);
+KV_API int kvh_env_set_map_size(kvh_handle env, uint64_t size);
+KV_API int kvh_env_put(kvh_handle env, const void *key, size_t key_len, const void *val,
+                       size_t val_len);
+KV_API int kvh_env_get(kvh_handle env, const void *key, size_t key_len, void *buf, size_t cap,
+                       size_t *len);
+KV_API int kvh_env_del(kvh_handle env, const void *key, size_t key_len);
+
+/* ---- Transactions (exclusive handles) ------------------------------------------------------- */
+/** kv_txn_begin. *txn receives a new transaction handle; `own`: end it with kvh_txn_commit or
+ *  kvh_txn_abort, which release the handle. */
+KV_API int kvh_txn_begin(kvh_handle *txn, kvh_handle env, unsigned flags);
+/** Commits and releases the handle, whatever the commit's result (a failed commit aborted). */
+KV_API int kvh_txn_commit(kvh_handle txn);
+/** Aborts and releases the handle. */
+KV_API int kvh_txn_abort(kvh_handle txn);
+/** kv_txn_reset / kv_txn_renew: reuse a read transaction's handle without releasing it. */
+KV_API int kvh_txn_reset(kvh_handle txn);
+KV_API int kvh_txn_renew(kvh_handle txn);
+
+KV_API int kvh_put(kvh_handle txn, const void *key, size_t key_len, const void *val, size_t val_len);
+KV_API int kvh_get(kvh_handle txn, const void *key, size_t key_len, void *buf, size_t cap,
+                   size_t *len);
+KV_API int kvh_del(kvh_handle txn, const void *key, size_t key_len);
+KV_API int kvh_get_batch(kvh_handle txn, size_t n, const void *keys, const size_t *key_lens,
+                         void *buf, size_t cap, size_t *val_lens, size_t *found);
+KV_API int kvh_scan(kvh_handle txn, const void *lo, size_t lo_len, const void *hi, size_t hi_len,
+                    kv_scan_fn fn, void *payload, size_t *count);
+
+/* ---- Cursors (exclusive handles) ------------------------------------------------------------- */
+/** kv_cursor_open. *cur receives a cursor handle; `own`, release with kvh_cursor_close. A cursor
+ *  handle stays valid after its transaction ends (calls return KV_E_CURSOR_ENDED) until closed. */
+KV_API int kvh_cursor_open(kvh_handle *cur, kvh_handle txn, const void *start, size_t start_len);
+/** Copies the next record into kbuf/vbuf (either may be NULL with a capacity of 0). When a buffer is
+ *  too small: KV_E_BUFFER_TOO_SMALL, *klen and *vlen receive the lengths needed, and the cursor does
+ *  not advance, so the caller can retry with bigger buffers. KV_E_DONE at the end. */
+KV_API int kvh_cursor_next(kvh_handle cur, void *kbuf, size_t kcap, size_t *klen, void *vbuf,
+                           size_t vcap, size_t *vlen);
+KV_API int kvh_cursor_close(kvh_handle cur);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* KV_HANDLE_H */

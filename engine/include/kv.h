@@ -292,7 +292,7 @@ KV_API int kv_del(kv_txn *txn, const void *key, size_t key_len);
  * @param[out] found  receives how many keys were found (may be NULL).
  * @return KV_OK (misses are not errors); common errors (for any key); KV_E_BUFFER_TOO_SMALL (buf
  *         cannot hold every value found; val_lens are all filled, so the sum of the found lengths is
- *         the size needed; nothing is copied). */
+ *         the size needed; buf's contents are then unspecified). */
 KV_API int kv_get_batch(kv_txn *txn, size_t n, const void *keys, const size_t *key_lens, void *buf,
                         size_t cap, size_t *val_lens, size_t *found);
 
@@ -318,7 +318,7 @@ typedef struct kv_cursor kv_cursor;
  *         KV_E_TXN_ENDED; KV_E_WRONG_THREAD; KV_E_NO_MEMORY. */
 KV_API int kv_cursor_open(kv_cursor *KV_OWN *cur, kv_txn *txn, const void *start, size_t start_len);
 
-/** Moves to the next record and points *key/*val at it (zero-copy: valid until the next cursor call,
+/** Moves to the next record and points *key and *val at it (zero-copy: valid until the next cursor call,
  *  the transaction's end, or a write in it). Any out-parameter may be NULL.
  * @return KV_OK; KV_E_DONE at the end (and on every later call); KV_E_INVALID (cur NULL);
  *         KV_E_CURSOR_ENDED (its transaction has ended); KV_E_WRONG_THREAD. */

@@ -13,7 +13,7 @@
 #include <unistd.h>
 
 static int t_failures;
-static char t_scratch[4096];
+static char t_scratch[2048];
 
 const char *t_errname(int err) { return kv_err_name(err); }
 

@@ -1,0 +1,677 @@
+/* kv.c — the engine: kv.h over LMDB.
+ *
+ * One LMDB environment per kv_env, one unnamed database in it, opened MDB_NOSUBDIR (a file, not a
+ * folder) and MDB_NOTLS (read transactions are tied to their object, not to a thread's TLS slot, so a
+ * thread may hold several, and the engine's own owner check enforces the thread rule instead).
+ *
+ * The checks on the hot paths (get, put, cursor next) are a handful of compares on fields already
+ * in cache; every failure goes through kv__fail, which is cold.
+ */
+#define _GNU_SOURCE /* for vsnprintf under -std=c11, fstat/stat's st_ino */
+#include "kv_internal.h"
+
+#include <errno.h>
+#include <lmdb.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+/* ---- Version ----------------------------------------------------------------------------------- */
+#define KV__STR2(x) #x
+#define KV__STR(x) KV__STR2(x)
+
+unsigned kv_version(void) { return KV_VERSION_HEX; }
+
+const char *kv_version_string(void) {
+  return KV__STR(KV_VERSION_MAJOR) "." KV__STR(KV_VERSION_MINOR) "." KV__STR(KV_VERSION_PATCH);
+}
+
+/* ---- Errors ------------------------------------------------------------------------------------ */
+const char *kv_strerror(int err) {
+  switch (err) {
+  case KV_OK: return "success";
+#define KV__ERRNO_MSG(name, code, msg) \
+  case code: return msg;
+    KV_ERRNO_MAP(KV__ERRNO_MSG)
+#undef KV__ERRNO_MSG
+  default: return "unknown error";
+  }
+}
+
+const char *kv_err_name(int err) {
+  switch (err) {
+  case KV_OK: return "KV_OK";
+#define KV__ERRNO_NAME(name, code, msg) \
+  case code: return "KV_E_" #name;
+    KV_ERRNO_MAP(KV__ERRNO_NAME)
+#undef KV__ERRNO_NAME
+  default: return "KV_E_UNKNOWN";
+  }
+}
+
+/* The last error of each thread. Default TLS model on purpose: only error paths touch it. */
+#define KV__ERRMAX 1024
+static _Thread_local char kv__errbuf[KV__ERRMAX];
+static _Thread_local size_t kv__errlen;
+
+int kv__fail(int code, const char *fmt, ...) {
+  int n = snprintf(kv__errbuf, sizeof kv__errbuf, "%s: ", kv_err_name(code));
+  size_t used = n > 0 ? (size_t)n : 0;
+  va_list ap;
+  va_start(ap, fmt);
+  int m = vsnprintf(kv__errbuf + used, sizeof kv__errbuf - used, fmt, ap);
+  va_end(ap);
+  used += m > 0 ? (size_t)m : 0;
+  kv__errlen = used < sizeof kv__errbuf ? used : sizeof kv__errbuf - 1;
+  return code;
+}
+
+const char *kv_last_error(void) { return kv__errbuf; }
+
+size_t kv_last_error_r(char *buf, size_t cap) {
+  if (buf && cap > 0) {
+    size_t n = kv__errlen < cap - 1 ? kv__errlen : cap - 1;
+    memcpy(buf, kv__errbuf, n);
+    buf[n] = '\0';
+  }
+  return kv__errlen;
+}
+
+/* Maps an LMDB or errno code to a kv code, recording what LMDB said. */
+KV__COLD static int kv__lmdb_fail(int rc, const char *what) {
+  int code;
+  switch (rc) {
+  case MDB_NOTFOUND: code = KV_E_NOT_FOUND; break;
+  case MDB_MAP_FULL: code = KV_E_MAP_FULL; break;
+  case MDB_TXN_FULL: code = KV_E_TXN_FULL; break;
+  case MDB_INVALID:
+  case MDB_VERSION_MISMATCH:
+  case MDB_CORRUPTED:
+  case MDB_PAGE_NOTFOUND: code = KV_E_CORRUPT; break;
+  case EACCES: code = KV_E_READ_ONLY; break;
+  case ENOMEM: code = KV_E_NO_MEMORY; break;
+  case EBUSY: code = KV_E_BUSY; break;
+  default: code = rc > 0 ? KV_E_IO : KV_E_INTERNAL; break;
+  }
+  return kv__fail(code, "%s: %s", what, mdb_strerror(rc));
+}
+
+/* ---- Calibration ------------------------------------------------------------------------------- */
+void kv_noop(void) {}
+
+int kv_add(int a, int b) { return (int)((unsigned)a + (unsigned)b); }
+
+uint64_t kv_spin(uint64_t n) {
+  uint64_t x = n;
+  for (uint64_t i = 0; i < n; i++) {
+    x = x * 6364136223846793005u + 1442695040888963407u;
+#if defined(__GNUC__)
+    __asm__ volatile("" : "+r"(x)); /* an opaque step: no closed form, no vectorising */
+#endif
+  }
+  return x;
+}
+
+/* ---- Objects ----------------------------------------------------------------------------------- */
+struct kv_env {
+  MDB_env *mdb;
+  MDB_dbi dbi;
+  int read_only;
+  dev_t dev; /* identity of the data file, for the one-open-per-process rule */
+  ino_t ino;
+  atomic_long txns;        /* kv_txn objects alive on this environment */
+  atomic_uintptr_t writer; /* thread holding the write transaction, 0 if none */
+  struct kv_env *next_open;
+};
+
+enum { KV__TXN_ACTIVE = 0, KV__TXN_ENDED = 1 };
+
+struct kv_txn {
+  kv_env *env;
+  MDB_txn *mdb;     /* write: NULL once ended; read: kept (reset) for kv_txn_renew */
+  uintptr_t owner;  /* thread that began (or renewed) it */
+  int state;
+  int write;
+  kv_cursor *cursors; /* open cursors, to end with the transaction */
+};
+
+struct kv_cursor {
+  kv_txn *txn;       /* NULL once detached by kv_txn_free */
+  MDB_cursor *mdb;   /* NULL once the transaction ended */
+  uintptr_t owner;
+  int started, done;
+  size_t start_len;
+  kv_cursor *prev, *next;
+  unsigned char start[KV_KEY_MAX];
+};
+
+uintptr_t kv__txn_owner(const kv_txn *txn) {
+  return txn && txn->state == KV__TXN_ACTIVE ? txn->owner : 0;
+}
+
+/* ---- Argument checks shared by every data call ------------------------------------------------- */
+static inline int kv__key_ok(const void *key, size_t len) {
+  return len >= 1 && len <= KV_KEY_MAX && key != NULL;
+}
+
+KV__COLD static int kv__key_fail(const char *fn, const void *key, size_t len) {
+  if (!key && len) return kv__fail(KV_E_INVALID, "%s: key is NULL with length %zu", fn, len);
+  return kv__fail(KV_E_KEY_SIZE, "%s: key length %zu is outside 1..%u", fn, len, KV_KEY_MAX);
+}
+
+/* Checks that txn is usable by this thread; returns 0 or the error. */
+static inline int kv__txn_check(const kv_txn *txn, const char *fn) {
+  if (KV__UNLIKELY(!txn)) return kv__fail(KV_E_INVALID, "%s: transaction is NULL", fn);
+  if (KV__UNLIKELY(txn->state != KV__TXN_ACTIVE))
+    return kv__fail(KV_E_TXN_ENDED, "%s: transaction has ended", fn);
+  if (KV__UNLIKELY(txn->owner != kv__thread_id()))
+    return kv__fail(KV_E_WRONG_THREAD, "%s: transaction belongs to another thread", fn);
+  return 0;
+}
+
+/* ---- Environment ------------------------------------------------------------------------------- */
+static pthread_mutex_t kv__open_lock = PTHREAD_MUTEX_INITIALIZER;
+static kv_env *kv__open_envs; /* every open environment of this copy of libkv */
+
+static kv_env *kv__find_open(dev_t dev, ino_t ino) {
+  for (kv_env *e = kv__open_envs; e; e = e->next_open)
+    if (e->dev == dev && e->ino == ino) return e;
+  return NULL;
+}
+
+int kv_options_init(kv_options *opts) {
+  if (!opts) return kv__fail(KV_E_INVALID, "kv_options_init: opts is NULL");
+  const kv_options def = KV_OPTIONS_INIT;
+  *opts = def;
+  return KV_OK;
+}
+
+size_t kv_options_size(void) { return sizeof(kv_options); }
+
+static int kv__options_check(const kv_options *o) {
+  if (o->version != KV_OPTIONS_VERSION)
+    return kv__fail(KV_E_VERSION, "kv_env_open: options version %u, this library knows %u",
+                    o->version, KV_OPTIONS_VERSION);
+  if (o->flags & ~KV_ENV_READ_ONLY)
+    return kv__fail(KV_E_INVALID, "kv_env_open: unknown flags 0x%x", o->flags);
+  if (o->durability != KV_DURABLE_SYNC && o->durability != KV_DURABLE_NOSYNC)
+    return kv__fail(KV_E_INVALID, "kv_env_open: unknown durability %u", o->durability);
+  if (o->reserved != 0) return kv__fail(KV_E_INVALID, "kv_env_open: reserved field is not 0");
+  return 0;
+}
+
+/* Opens the LMDB side of e (mdb, dbi); on failure everything it made is undone. */
+static int kv__env_open_mdb(kv_env *e, const char *path, const kv_options *o) {
+  unsigned flags = MDB_NOSUBDIR | MDB_NOTLS;
+  if (o->flags & KV_ENV_READ_ONLY) flags |= MDB_RDONLY;
+  if (o->durability == KV_DURABLE_NOSYNC) flags |= MDB_NOSYNC | MDB_NOMETASYNC;
+  int rc = mdb_env_create(&e->mdb);
+  if (rc) return kv__lmdb_fail(rc, "kv_env_open: mdb_env_create");
+  uint64_t map = o->map_size ? o->map_size : KV_MAP_SIZE_DEFAULT;
+  if ((rc = mdb_env_set_mapsize(e->mdb, (size_t)map)) != 0 ||
+      (rc = mdb_env_open(e->mdb, path, flags, 0644)) != 0) {
+    mdb_env_close(e->mdb);
+    int code = kv__lmdb_fail(rc, "kv_env_open: mdb_env_open");
+    if (rc == ENOENT || rc == EACCES) /* a missing file or a forbidden folder: an I/O error here */
+      code = kv__fail(KV_E_IO, "kv_env_open: cannot open %s: %s", path, mdb_strerror(rc));
+    return code;
+  }
+  MDB_txn *t;
+  rc = mdb_txn_begin(e->mdb, NULL, MDB_RDONLY, &t);
+  if (rc == 0) {
+    rc = mdb_dbi_open(t, NULL, 0, &e->dbi);
+    mdb_txn_abort(t); /* the unnamed database's handle is valid without a commit */
+  }
+  if (rc) {
+    mdb_env_close(e->mdb);
+    return kv__lmdb_fail(rc, "kv_env_open: opening the database");
+  }
+  return 0;
+}
+
+int kv_env_open(kv_env **env, const char *path, const kv_options *opts) {
+  if (!env || !path) return kv__fail(KV_E_INVALID, "kv_env_open: env or path is NULL");
+  if (!*path) return kv__fail(KV_E_INVALID, "kv_env_open: path is empty");
+  const kv_options def = KV_OPTIONS_INIT;
+  const kv_options *o = opts ? opts : &def;
+  int rc = kv__options_check(o);
+  if (rc) return rc;
+  kv_env *e = calloc(1, sizeof *e);
+  if (!e) return kv__fail(KV_E_NO_MEMORY, "kv_env_open: %s", path);
+  e->read_only = (o->flags & KV_ENV_READ_ONLY) != 0;
+
+  /* Opening one file twice in a process breaks LMDB's locks; refuse it. Opens are serialised so the
+   * check and the open are one step. */
+  pthread_mutex_lock(&kv__open_lock);
+  struct stat st;
+  if (stat(path, &st) == 0 && kv__find_open(st.st_dev, st.st_ino)) {
+    rc = kv__fail(KV_E_BUSY, "kv_env_open: %s is already open in this process", path);
+  } else if ((rc = kv__env_open_mdb(e, path, o)) == 0) {
+    if (stat(path, &st) == 0) {
+      e->dev = st.st_dev;
+      e->ino = st.st_ino;
+    }
+    e->next_open = kv__open_envs;
+    kv__open_envs = e;
+  }
+  pthread_mutex_unlock(&kv__open_lock);
+  if (rc) {
+    free(e);
+    return rc;
+  }
+  *env = e;
+  return KV_OK;
+}
+
+int kv_env_close(kv_env *env) {
+  if (!env) return KV_OK;
+  pthread_mutex_lock(&kv__open_lock);
+  long live = atomic_load(&env->txns);
+  if (live > 0) {
+    pthread_mutex_unlock(&kv__open_lock);
+    return kv__fail(KV_E_BUSY, "kv_env_close: %ld transaction(s) still open", live);
+  }
+  for (kv_env **p = &kv__open_envs; *p; p = &(*p)->next_open)
+    if (*p == env) {
+      *p = env->next_open;
+      break;
+    }
+  pthread_mutex_unlock(&kv__open_lock);
+  mdb_env_close(env->mdb);
+  free(env);
+  return KV_OK;
+}
+
+int kv_env_set_map_size(kv_env *env, uint64_t size) {
+  if (!env || size == 0) return kv__fail(KV_E_INVALID, "kv_env_set_map_size: env NULL or size 0");
+  if (env->read_only) return kv__fail(KV_E_READ_ONLY, "kv_env_set_map_size: read-only environment");
+  long live = atomic_load(&env->txns);
+  if (live > 0)
+    return kv__fail(KV_E_BUSY, "kv_env_set_map_size: %ld transaction(s) open", live);
+  int rc = mdb_env_set_mapsize(env->mdb, (size_t)size);
+  return rc ? kv__lmdb_fail(rc, "kv_env_set_map_size") : KV_OK;
+}
+
+int kv_env_map_size(const kv_env *env, uint64_t *size) {
+  if (!env || !size) return kv__fail(KV_E_INVALID, "kv_env_map_size: env or size is NULL");
+  MDB_envinfo info;
+  int rc = mdb_env_info(env->mdb, &info);
+  if (rc) return kv__lmdb_fail(rc, "kv_env_map_size");
+  *size = info.me_mapsize;
+  return KV_OK;
+}
+
+int kv_env_sync(kv_env *env) {
+  if (!env) return kv__fail(KV_E_INVALID, "kv_env_sync: env is NULL");
+  if (env->read_only) return kv__fail(KV_E_READ_ONLY, "kv_env_sync: read-only environment");
+  int rc = mdb_env_sync(env->mdb, 1);
+  return rc ? kv__lmdb_fail(rc, "kv_env_sync") : KV_OK;
+}
+
+/* ---- Transactions ------------------------------------------------------------------------------ */
+
+/* Begins an LMDB transaction on env for this thread, enforcing the one-writer-per-thread rule and
+ * following a map grown by another process. Shared by kv_txn_begin and the one-shot calls. */
+static int kv__mdb_begin(kv_env *env, int write, MDB_txn **out, const char *fn) {
+  uintptr_t self = kv__thread_id();
+  if (write) {
+    if (env->read_only) return kv__fail(KV_E_READ_ONLY, "%s: read-only environment", fn);
+    if (atomic_load_explicit(&env->writer, memory_order_relaxed) == self)
+      return kv__fail(KV_E_BUSY, "%s: this thread already has a write transaction", fn);
+  }
+  int rc = mdb_txn_begin(env->mdb, NULL, write ? 0 : MDB_RDONLY, out);
+  if (rc == MDB_MAP_RESIZED) { /* another process grew the map: adopt its size, try once more */
+    mdb_env_set_mapsize(env->mdb, 0);
+    rc = mdb_txn_begin(env->mdb, NULL, write ? 0 : MDB_RDONLY, out);
+  }
+  if (rc) return kv__lmdb_fail(rc, fn);
+  if (write) atomic_store_explicit(&env->writer, self, memory_order_relaxed);
+  return 0;
+}
+
+/* Ends the LMDB side of a write transaction (commit or abort). */
+static int kv__mdb_end_write(kv_env *env, MDB_txn *t, int commit, const char *fn) {
+  int rc = commit ? mdb_txn_commit(t) : (mdb_txn_abort(t), 0);
+  atomic_store_explicit(&env->writer, 0, memory_order_relaxed);
+  return rc ? kv__lmdb_fail(rc, fn) : 0;
+}
+
+int kv_txn_begin(kv_txn **txn, kv_env *env, unsigned flags) {
+  if (!txn || !env) return kv__fail(KV_E_INVALID, "kv_txn_begin: txn or env is NULL");
+  if (flags & ~KV_TXN_WRITE) return kv__fail(KV_E_INVALID, "kv_txn_begin: unknown flags 0x%x", flags);
+  kv_txn *t = calloc(1, sizeof *t);
+  if (!t) return kv__fail(KV_E_NO_MEMORY, "kv_txn_begin");
+  t->write = (flags & KV_TXN_WRITE) != 0;
+  int rc = kv__mdb_begin(env, t->write, &t->mdb, "kv_txn_begin");
+  if (rc) {
+    free(t);
+    return rc;
+  }
+  t->env = env;
+  t->owner = kv__thread_id();
+  t->state = KV__TXN_ACTIVE;
+  atomic_fetch_add(&env->txns, 1);
+  *txn = t;
+  return KV_OK;
+}
+
+/* Ends every cursor of txn: their LMDB cursors go (LMDB frees a write transaction's cursors with it,
+ * and a read transaction's must be closed by hand); the kv_cursor objects stay until closed. */
+static void kv__end_cursors(kv_txn *txn) {
+  for (kv_cursor *c = txn->cursors; c; c = c->next)
+    if (c->mdb) {
+      mdb_cursor_close(c->mdb);
+      c->mdb = NULL;
+    }
+}
+
+/* Ends an active transaction: commit or abort for a writer, reset (keeping the slot) for a reader. */
+static int kv__txn_end(kv_txn *txn, int commit, const char *fn) {
+  int rc = kv__txn_check(txn, fn);
+  if (rc) return rc;
+  kv__end_cursors(txn);
+  txn->state = KV__TXN_ENDED;
+  if (!txn->write) {
+    mdb_txn_reset(txn->mdb);
+    return KV_OK;
+  }
+  MDB_txn *t = txn->mdb;
+  txn->mdb = NULL;
+  return kv__mdb_end_write(txn->env, t, commit, fn);
+}
+
+int kv_txn_commit(kv_txn *txn) { return kv__txn_end(txn, 1, "kv_txn_commit"); }
+
+int kv_txn_abort(kv_txn *txn) { return kv__txn_end(txn, 0, "kv_txn_abort"); }
+
+int kv_txn_reset(kv_txn *txn) {
+  if (txn && txn->write) return kv__fail(KV_E_INVALID, "kv_txn_reset: a write transaction");
+  return kv__txn_end(txn, 0, "kv_txn_reset");
+}
+
+int kv_txn_renew(kv_txn *txn) {
+  if (!txn || txn->write)
+    return kv__fail(KV_E_INVALID, "kv_txn_renew: NULL or a write transaction");
+  if (txn->state == KV__TXN_ACTIVE) return kv__fail(KV_E_BUSY, "kv_txn_renew: still active");
+  int rc = mdb_txn_renew(txn->mdb);
+  if (rc) return kv__lmdb_fail(rc, "kv_txn_renew");
+  txn->owner = kv__thread_id();
+  txn->state = KV__TXN_ACTIVE;
+  return KV_OK;
+}
+
+int kv_txn_free(kv_txn *txn) {
+  if (!txn) return KV_OK;
+  if (txn->state == KV__TXN_ACTIVE) {
+    if (txn->owner != kv__thread_id())
+      return kv__fail(KV_E_WRONG_THREAD, "kv_txn_free: active transaction of another thread");
+    kv__txn_end(txn, 0, "kv_txn_free");
+  }
+  if (txn->mdb) mdb_txn_abort(txn->mdb); /* a reset reader's slot */
+  for (kv_cursor *c = txn->cursors; c; c = c->next) c->txn = NULL;
+  atomic_fetch_sub(&txn->env->txns, 1);
+  free(txn);
+  return KV_OK;
+}
+
+int kv_txn_is_write(const kv_txn *txn) {
+  if (!txn) return kv__fail(KV_E_INVALID, "kv_txn_is_write: txn is NULL");
+  return txn->write;
+}
+
+/* ---- Reads and writes -------------------------------------------------------------------------- */
+static inline MDB_val kv__val(const void *p, size_t n) {
+  MDB_val v = {n, (void *)(uintptr_t)p};
+  return v;
+}
+
+/* Copies v into buf after the size check every copying get shares. */
+static inline int kv__copy_out(const MDB_val *v, void *buf, size_t cap, size_t *len, const char *fn) {
+  if (len) *len = v->mv_size;
+  if (KV__UNLIKELY(v->mv_size > cap))
+    return kv__fail(KV_E_BUFFER_TOO_SMALL, "%s: value is %zu bytes, buffer %zu", fn, v->mv_size, cap);
+  memcpy(buf, v->mv_data, v->mv_size);
+  return KV_OK;
+}
+
+int kv_get(kv_txn *txn, const void *key, size_t key_len, void *buf, size_t cap, size_t *len) {
+  int rc = kv__txn_check(txn, "kv_get");
+  if (KV__UNLIKELY(rc)) return rc;
+  if (KV__UNLIKELY(!kv__key_ok(key, key_len))) return kv__key_fail("kv_get", key, key_len);
+  if (KV__UNLIKELY(!buf && cap)) return kv__fail(KV_E_INVALID, "kv_get: buf NULL with cap %zu", cap);
+  MDB_val k = kv__val(key, key_len), v;
+  rc = mdb_get(txn->mdb, txn->env->dbi, &k, &v);
+  if (KV__UNLIKELY(rc)) return kv__lmdb_fail(rc, "kv_get");
+  return kv__copy_out(&v, buf, cap, len, "kv_get");
+}
+
+int kv_get_ref(kv_txn *txn, const void *key, size_t key_len, const void **val, size_t *val_len) {
+  int rc = kv__txn_check(txn, "kv_get_ref");
+  if (KV__UNLIKELY(rc)) return rc;
+  if (KV__UNLIKELY(!kv__key_ok(key, key_len))) return kv__key_fail("kv_get_ref", key, key_len);
+  if (KV__UNLIKELY(!val || !val_len))
+    return kv__fail(KV_E_INVALID, "kv_get_ref: val or val_len is NULL");
+  MDB_val k = kv__val(key, key_len), v;
+  rc = mdb_get(txn->mdb, txn->env->dbi, &k, &v);
+  if (KV__UNLIKELY(rc)) return kv__lmdb_fail(rc, "kv_get_ref");
+  *val = v.mv_data;
+  *val_len = v.mv_size;
+  return KV_OK;
+}
+
+/* The checks put and del share beyond kv__txn_check. */
+static inline int kv__write_check(kv_txn *txn, const void *key, size_t key_len, const char *fn) {
+  int rc = kv__txn_check(txn, fn);
+  if (KV__UNLIKELY(rc)) return rc;
+  if (KV__UNLIKELY(!kv__key_ok(key, key_len))) return kv__key_fail(fn, key, key_len);
+  if (KV__UNLIKELY(!txn->write)) return kv__fail(KV_E_READ_ONLY, "%s: read transaction", fn);
+  return 0;
+}
+
+static int kv__val_check(const void *val, size_t val_len, const char *fn) {
+  if (KV__UNLIKELY(!val && val_len))
+    return kv__fail(KV_E_INVALID, "%s: val NULL with length %zu", fn, val_len);
+  if (KV__UNLIKELY(val_len > KV_VALUE_MAX))
+    return kv__fail(KV_E_VALUE_SIZE, "%s: value length %zu > %zu", fn, val_len, KV_VALUE_MAX);
+  return 0;
+}
+
+int kv_put(kv_txn *txn, const void *key, size_t key_len, const void *val, size_t val_len) {
+  int rc = kv__write_check(txn, key, key_len, "kv_put");
+  if (!rc) rc = kv__val_check(val, val_len, "kv_put");
+  if (KV__UNLIKELY(rc)) return rc;
+  MDB_val k = kv__val(key, key_len), v = kv__val(val_len ? val : "", val_len);
+  rc = mdb_put(txn->mdb, txn->env->dbi, &k, &v, 0);
+  return KV__UNLIKELY(rc) ? kv__lmdb_fail(rc, "kv_put") : KV_OK;
+}
+
+int kv_del(kv_txn *txn, const void *key, size_t key_len) {
+  int rc = kv__write_check(txn, key, key_len, "kv_del");
+  if (KV__UNLIKELY(rc)) return rc;
+  MDB_val k = kv__val(key, key_len);
+  rc = mdb_del(txn->mdb, txn->env->dbi, &k, NULL);
+  return KV__UNLIKELY(rc) ? kv__lmdb_fail(rc, "kv_del") : KV_OK;
+}
+
+int kv_get_batch(kv_txn *txn, size_t n, const void *keys, const size_t *key_lens, void *buf,
+                 size_t cap, size_t *val_lens, size_t *found) {
+  int rc = kv__txn_check(txn, "kv_get_batch");
+  if (KV__UNLIKELY(rc)) return rc;
+  if (n && (!keys || !key_lens || !val_lens))
+    return kv__fail(KV_E_INVALID, "kv_get_batch: keys, key_lens or val_lens is NULL");
+  if (!buf && cap) return kv__fail(KV_E_INVALID, "kv_get_batch: buf NULL with cap %zu", cap);
+  const unsigned char *kp = keys;
+  unsigned char *out = buf;
+  size_t used = 0, hits = 0, need = 0;
+  for (size_t i = 0; i < n; i++) {
+    if (!kv__key_ok(kp, key_lens[i])) return kv__key_fail("kv_get_batch", kp, key_lens[i]);
+    MDB_val k = kv__val(kp, key_lens[i]), v;
+    kp += key_lens[i];
+    rc = mdb_get(txn->mdb, txn->env->dbi, &k, &v);
+    if (rc == MDB_NOTFOUND) {
+      val_lens[i] = SIZE_MAX;
+      continue;
+    }
+    if (rc) return kv__lmdb_fail(rc, "kv_get_batch");
+    val_lens[i] = v.mv_size;
+    hits++;
+    need += v.mv_size;
+    if (v.mv_size <= cap - used && need == used + v.mv_size) { /* copy while everything fits */
+      memcpy(out + used, v.mv_data, v.mv_size);
+      used += v.mv_size;
+    }
+  }
+  if (found) *found = hits;
+  if (need > cap)
+    return kv__fail(KV_E_BUFFER_TOO_SMALL, "kv_get_batch: values need %zu bytes, buffer %zu", need,
+                    cap);
+  return KV_OK;
+}
+
+/* ---- One-shot calls ---------------------------------------------------------------------------- */
+int kv_env_put(kv_env *env, const void *key, size_t key_len, const void *val, size_t val_len) {
+  if (!env) return kv__fail(KV_E_INVALID, "kv_env_put: env is NULL");
+  if (!kv__key_ok(key, key_len)) return kv__key_fail("kv_env_put", key, key_len);
+  int rc = kv__val_check(val, val_len, "kv_env_put");
+  MDB_txn *t;
+  if (rc || (rc = kv__mdb_begin(env, 1, &t, "kv_env_put")) != 0) return rc;
+  MDB_val k = kv__val(key, key_len), v = kv__val(val_len ? val : "", val_len);
+  rc = mdb_put(t, env->dbi, &k, &v, 0);
+  if (rc) {
+    kv__mdb_end_write(env, t, 0, "kv_env_put");
+    return kv__lmdb_fail(rc, "kv_env_put");
+  }
+  return kv__mdb_end_write(env, t, 1, "kv_env_put");
+}
+
+int kv_env_del(kv_env *env, const void *key, size_t key_len) {
+  if (!env) return kv__fail(KV_E_INVALID, "kv_env_del: env is NULL");
+  if (!kv__key_ok(key, key_len)) return kv__key_fail("kv_env_del", key, key_len);
+  MDB_txn *t;
+  int rc = kv__mdb_begin(env, 1, &t, "kv_env_del");
+  if (rc) return rc;
+  MDB_val k = kv__val(key, key_len);
+  rc = mdb_del(t, env->dbi, &k, NULL);
+  if (rc) {
+    kv__mdb_end_write(env, t, 0, "kv_env_del");
+    return kv__lmdb_fail(rc, "kv_env_del");
+  }
+  return kv__mdb_end_write(env, t, 1, "kv_env_del");
+}
+
+int kv_env_get(kv_env *env, const void *key, size_t key_len, void *buf, size_t cap, size_t *len) {
+  if (!env) return kv__fail(KV_E_INVALID, "kv_env_get: env is NULL");
+  if (!kv__key_ok(key, key_len)) return kv__key_fail("kv_env_get", key, key_len);
+  if (!buf && cap) return kv__fail(KV_E_INVALID, "kv_env_get: buf NULL with cap %zu", cap);
+  MDB_txn *t;
+  int rc = kv__mdb_begin(env, 0, &t, "kv_env_get");
+  if (rc) return rc;
+  MDB_val k = kv__val(key, key_len), v;
+  rc = mdb_get(t, env->dbi, &k, &v);
+  rc = rc ? kv__lmdb_fail(rc, "kv_env_get") : kv__copy_out(&v, buf, cap, len, "kv_env_get");
+  mdb_txn_abort(t);
+  return rc;
+}
+
+/* ---- Iteration --------------------------------------------------------------------------------- */
+/* LMDB's default order: bytewise, a prefix before its extensions. */
+static int kv__keycmp(const void *a, size_t alen, const void *b, size_t blen) {
+  int c = memcmp(a, b, alen < blen ? alen : blen);
+  return c ? c : (alen > blen) - (alen < blen);
+}
+
+int kv_cursor_open(kv_cursor **cur, kv_txn *txn, const void *start, size_t start_len) {
+  if (!cur) return kv__fail(KV_E_INVALID, "kv_cursor_open: cur is NULL");
+  int rc = kv__txn_check(txn, "kv_cursor_open");
+  if (rc) return rc;
+  if ((start || start_len) && !kv__key_ok(start, start_len))
+    return kv__key_fail("kv_cursor_open", start, start_len);
+  kv_cursor *c = calloc(1, sizeof *c);
+  if (!c) return kv__fail(KV_E_NO_MEMORY, "kv_cursor_open");
+  rc = mdb_cursor_open(txn->mdb, txn->env->dbi, &c->mdb);
+  if (rc) {
+    free(c);
+    return kv__lmdb_fail(rc, "kv_cursor_open");
+  }
+  c->txn = txn;
+  c->owner = txn->owner;
+  c->start_len = start ? start_len : 0;
+  if (c->start_len) memcpy(c->start, start, start_len);
+  c->next = txn->cursors;
+  if (txn->cursors) txn->cursors->prev = c;
+  txn->cursors = c;
+  *cur = c;
+  return KV_OK;
+}
+
+int kv_cursor_next(kv_cursor *cur, const void **key, size_t *key_len, const void **val,
+                   size_t *val_len) {
+  if (KV__UNLIKELY(!cur)) return kv__fail(KV_E_INVALID, "kv_cursor_next: cur is NULL");
+  if (KV__UNLIKELY(!cur->mdb))
+    return kv__fail(KV_E_CURSOR_ENDED, "kv_cursor_next: the cursor's transaction has ended");
+  if (KV__UNLIKELY(cur->owner != kv__thread_id()))
+    return kv__fail(KV_E_WRONG_THREAD, "kv_cursor_next: cursor belongs to another thread");
+  if (cur->done) return KV_E_DONE;
+  MDB_val k, v;
+  MDB_cursor_op op = MDB_NEXT;
+  if (!cur->started) {
+    cur->started = 1;
+    op = cur->start_len ? MDB_SET_RANGE : MDB_FIRST;
+    k = kv__val(cur->start, cur->start_len);
+  }
+  int rc = mdb_cursor_get(cur->mdb, &k, &v, op);
+  if (rc == MDB_NOTFOUND) {
+    cur->done = 1;
+    return KV_E_DONE;
+  }
+  if (KV__UNLIKELY(rc)) return kv__lmdb_fail(rc, "kv_cursor_next");
+  if (key) *key = k.mv_data;
+  if (key_len) *key_len = k.mv_size;
+  if (val) *val = v.mv_data;
+  if (val_len) *val_len = v.mv_size;
+  return KV_OK;
+}
+
+int kv_cursor_close(kv_cursor *cur) {
+  if (!cur) return KV_OK;
+  kv_txn *txn = cur->txn;
+  if (txn && cur->mdb && cur->owner != kv__thread_id())
+    return kv__fail(KV_E_WRONG_THREAD, "kv_cursor_close: cursor belongs to another thread");
+  if (cur->mdb) mdb_cursor_close(cur->mdb);
+  if (txn) { /* unlink from a transaction that is still allocated */
+    if (cur->prev) cur->prev->next = cur->next;
+    else txn->cursors = cur->next;
+    if (cur->next) cur->next->prev = cur->prev;
+  }
+  free(cur);
+  return KV_OK;
+}
+
+int kv_scan(kv_txn *txn, const void *lo, size_t lo_len, const void *hi, size_t hi_len,
+            kv_scan_fn fn, void *payload, size_t *count) {
+  int rc = kv__txn_check(txn, "kv_scan");
+  if (rc) return rc;
+  if (!fn) return kv__fail(KV_E_INVALID, "kv_scan: fn is NULL");
+  if ((lo || lo_len) && !kv__key_ok(lo, lo_len)) return kv__key_fail("kv_scan", lo, lo_len);
+  if ((hi || hi_len) && !kv__key_ok(hi, hi_len)) return kv__key_fail("kv_scan", hi, hi_len);
+  MDB_cursor *mc;
+  rc = mdb_cursor_open(txn->mdb, txn->env->dbi, &mc);
+  if (rc) return kv__lmdb_fail(rc, "kv_scan");
+  MDB_val k = kv__val(lo, lo_len), v;
+  size_t n = 0;
+  int stop = 0;
+  for (rc = mdb_cursor_get(mc, &k, &v, lo_len ? MDB_SET_RANGE : MDB_FIRST); rc == 0;
+       rc = mdb_cursor_get(mc, &k, &v, MDB_NEXT)) {
+    if (hi_len && kv__keycmp(k.mv_data, k.mv_size, hi, hi_len) >= 0) break;
+    n++;
+    if ((stop = fn(k.mv_data, k.mv_size, v.mv_data, v.mv_size, payload)) != 0) break;
+  }
+  mdb_cursor_close(mc);
+  if (count) *count = n;
+  if (stop) return stop;
+  if (rc && rc != MDB_NOTFOUND) return kv__lmdb_fail(rc, "kv_scan");
+  return KV_OK;
+}

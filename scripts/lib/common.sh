@@ -1,0 +1,39 @@
+# common.sh — what ./scripts/test and ./scripts/bench share: Debian package checks and the build.
+# Sourced, not run. Callers set -euo pipefail.
+
+FFIBENCH_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+
+# Debian packages every build needs (compiler, CMake, Ninja, LMDB, google-benchmark, hyperfine,
+# valgrind for instruction counts, clang and its runtime for the fuzzers).
+FFIBENCH_PACKAGES=(build-essential cmake ninja-build pkg-config liblmdb-dev libbenchmark-dev
+                   hyperfine valgrind clang-14 libclang-rt-14-dev)
+
+ffibench_log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+
+# ffibench_require_packages PKG...: installs the missing ones with apt-get when root; otherwise
+# prints the exact command and stops.
+ffibench_require_packages() {
+  local missing=() p
+  for p in "$@"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  if [ "$(id -u)" -eq 0 ]; then
+    ffibench_log "installing Debian packages: ${missing[*]}"
+    DEBIAN_FRONTEND=noninteractive apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  else
+    echo "ffibench needs these Debian packages: ${missing[*]}" >&2
+    echo "install them with:" >&2
+    echo "  sudo apt-get update && sudo apt-get install -y ${missing[*]}" >&2
+    exit 1
+  fi
+}
+
+# ffibench_build PRESET: configures (once) and builds a CMake preset.
+ffibench_build() {
+  local preset=$1
+  ffibench_log "building ($preset)"
+  cmake --preset "$preset" -S "$FFIBENCH_ROOT" >/dev/null
+  cmake --build --preset "$preset" -j "$(nproc)"
+}

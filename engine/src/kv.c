@@ -52,39 +52,47 @@ const char *kv_err_name(int err) {
   }
 }
 
-/* The last error of each thread. Default TLS model on purpose: only error paths touch it. */
+/* The last error of each thread: kv__errp points at a formatted message in kv__errbuf, or at a
+ * static one for the outcomes a caller meets in normal use (not found, done), which must stay cheap:
+ * no formatting on those paths. Default TLS model on purpose: only failing paths touch it. */
 #define KV__ERRMAX 1024
 static _Thread_local char kv__errbuf[KV__ERRMAX];
-static _Thread_local size_t kv__errlen;
+static _Thread_local const char *kv__errp;
 
 int kv__fail(int code, const char *fmt, ...) {
   int n = snprintf(kv__errbuf, sizeof kv__errbuf, "%s: ", kv_err_name(code));
   size_t used = n > 0 ? (size_t)n : 0;
   va_list ap;
   va_start(ap, fmt);
-  int m = vsnprintf(kv__errbuf + used, sizeof kv__errbuf - used, fmt, ap);
+  vsnprintf(kv__errbuf + used, sizeof kv__errbuf - used, fmt, ap);
   va_end(ap);
-  used += m > 0 ? (size_t)m : 0;
-  kv__errlen = used < sizeof kv__errbuf ? used : sizeof kv__errbuf - 1;
+  kv__errp = kv__errbuf;
   return code;
 }
 
-const char *kv_last_error(void) { return kv__errbuf; }
+int kv__fail_static(int code, const char *msg) {
+  kv__errp = msg;
+  return code;
+}
+
+const char *kv_last_error(void) { return kv__errp ? kv__errp : ""; }
 
 size_t kv_last_error_r(char *buf, size_t cap) {
+  const char *msg = kv_last_error();
+  size_t len = strlen(msg);
   if (buf && cap > 0) {
-    size_t n = kv__errlen < cap - 1 ? kv__errlen : cap - 1;
-    memcpy(buf, kv__errbuf, n);
+    size_t n = len < cap - 1 ? len : cap - 1;
+    memcpy(buf, msg, n);
     buf[n] = '\0';
   }
-  return kv__errlen;
+  return len;
 }
 
 /* Maps an LMDB or errno code to a kv code, recording what LMDB said. */
 KV__COLD static int kv__lmdb_fail(int rc, const char *what) {
   int code;
   switch (rc) {
-  case MDB_NOTFOUND: code = KV_E_NOT_FOUND; break;
+  case MDB_NOTFOUND: return kv__fail_static(KV_E_NOT_FOUND, "KV_E_NOT_FOUND: key not found");
   case MDB_MAP_FULL: code = KV_E_MAP_FULL; break;
   case MDB_TXN_FULL: code = KV_E_TXN_FULL; break;
   case MDB_INVALID:
@@ -614,7 +622,7 @@ int kv_cursor_next(kv_cursor *cur, const void **key, size_t *key_len, const void
     return kv__fail(KV_E_CURSOR_ENDED, "kv_cursor_next: the cursor's transaction has ended");
   if (KV__UNLIKELY(cur->owner != kv__thread_id()))
     return kv__fail(KV_E_WRONG_THREAD, "kv_cursor_next: cursor belongs to another thread");
-  if (cur->done) return KV_E_DONE;
+  if (cur->done) return kv__fail_static(KV_E_DONE, "KV_E_DONE: no more records");
   MDB_val k, v;
   MDB_cursor_op op = MDB_NEXT;
   if (!cur->started) {
@@ -625,7 +633,7 @@ int kv_cursor_next(kv_cursor *cur, const void **key, size_t *key_len, const void
   int rc = mdb_cursor_get(cur->mdb, &k, &v, op);
   if (rc == MDB_NOTFOUND) {
     cur->done = 1;
-    return KV_E_DONE;
+    return kv__fail_static(KV_E_DONE, "KV_E_DONE: no more records");
   }
   if (KV__UNLIKELY(rc)) return kv__lmdb_fail(rc, "kv_cursor_next");
   if (key) *key = k.mv_data;

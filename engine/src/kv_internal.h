@@ -26,6 +26,10 @@
  *  code's name. Cold: kept off the hot path. */
 KV__COLD KV__PRINTF(2, 3) int kv__fail(int code, const char *fmt, ...);
 
+/** Records a static message (which must live forever) as the last error and returns code: for the
+ *  outcomes met in normal use — not found, done — which must not pay for formatting. */
+int kv__fail_static(int code, const char *msg);
+
 /** An identifier of the calling thread, unique among live threads and cheap to read: the thread
  *  pointer (one instruction on x86-64 and AArch64), else pthread_self(). Used for the ownership
  *  checks of transactions and cursors. */

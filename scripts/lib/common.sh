@@ -4,8 +4,9 @@
 FFIBENCH_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 
 # Debian packages every build needs (compiler, CMake, Ninja, LMDB, google-benchmark, hyperfine,
-# valgrind for instruction counts, clang and its runtime for the fuzzers).
-FFIBENCH_PACKAGES=(build-essential cmake ninja-build pkg-config liblmdb-dev libbenchmark-dev
+# valgrind for instruction counts, clang and its runtime for the fuzzers, Debian's python3 for the
+# analysis scripts).
+FFIBENCH_PACKAGES=(build-essential cmake ninja-build pkg-config python3 liblmdb-dev libbenchmark-dev
                    hyperfine valgrind clang-14 libclang-rt-14-dev)
 
 ffibench_log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }

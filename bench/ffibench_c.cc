@@ -9,6 +9,8 @@
 //   --ffibench_data=DIR     where the data set and the per-shim copies go (default: a temp folder)
 //   --ffibench_total=N      runs expected, for the progress line (the bench script passes it)
 //   --ffibench_allow_debug  benchmark a build with assertions (refused otherwise)
+//   --ffibench_validate     measure the validation rows instead (validate_rows.c): direct and its
+//                           A/A twin on every workload, the delay variants on noop
 // Exit status: 0; 2 for bad arguments or a refused build; 3 when a benchmark failed (it was
 // reported and skipped, and the rest ran).
 #include <benchmark/benchmark.h>
@@ -123,13 +125,14 @@ class FlushingJSONReporter : public benchmark::JSONReporter {
 int main(int argc, char **argv) {
   std::string data_dir;
   long total = 0;
-  bool allow_debug = false, file_out = false;
+  bool allow_debug = false, file_out = false, validate = false;
   int kept = 1;
   for (int i = 1; i < argc; i++) { // take our flags out; google-benchmark rejects unknown ones
     const std::string a = argv[i];
     if (a.rfind("--ffibench_data=", 0) == 0) data_dir = a.substr(16);
     else if (a.rfind("--ffibench_total=", 0) == 0) total = std::atol(a.c_str() + 17);
     else if (a == "--ffibench_allow_debug") allow_debug = true;
+    else if (a == "--ffibench_validate") validate = true;
     else argv[kept++] = argv[i];
     if (a.rfind("--benchmark_out=", 0) == 0) file_out = true;
   }
@@ -166,9 +169,17 @@ int main(int argc, char **argv) {
     return 1;
   }
 
-  // Every shim row, then the raw-LMDB baseline. A row that cannot start is reported and skipped.
+  // Every shim row, then the raw-LMDB baseline (or, with --ffibench_validate, direct and its
+  // variants). A row that cannot start is reported and skipped.
+  kvs_shim variants[8];
   const kvs_shim *shims[16];
-  const size_t nshims = std::min<size_t>(wl_rows(shims, 16), 16);
+  size_t nshims = std::min<size_t>(wl_rows(shims, 16), 16);
+  if (validate) {
+    const size_t nv = std::min<size_t>(wl_validate_rows(variants, 8), 8);
+    shims[0] = &kvs_shim_direct;
+    for (size_t i = 0; i < nv; i++) shims[1 + i] = &variants[i];
+    nshims = 1 + nv;
+  }
   std::vector<Row> rows;
   rows.reserve(nshims);
   std::string skipped;
@@ -191,6 +202,8 @@ int main(int argc, char **argv) {
     for (size_t i = 0; i < wl_count; i++) {
       const wl_def &w = wl_defs[i];
       if (!wl_supported(&w, row.shim)) continue;
+      // The delay variants differ from direct only in noop; anything else would repeat direct.
+      if (std::strstr(row.shim->name, "_delay") && std::strcmp(w.name, "noop") != 0) continue;
       if (!w.param_name) Register(row, w, 0);
       else
         for (const size_t *p = w.params; *p; p++) Register(row, w, *p);

@@ -96,6 +96,10 @@ size_t wl_rows(const kvs_shim **out, size_t cap);
  *  environment on it. 0, or a kv error with a reason in *why. */
 int wl_open_row(const kvs_shim *s, const char *dir, kvs_obj *env, const char **why);
 
+/** The variants of the direct row that --validate measures (see validate_rows.c): writes at most
+ *  cap rows into out and returns how many there are. Delay rows differ from direct only in noop. */
+size_t wl_validate_rows(kvs_shim *out, size_t cap);
+
 /** Creates the data set file at path (removing any old one). 0 or a kv error. */
 int wl_dataset_create(const char *path);
 

@@ -9,6 +9,23 @@ FFIBENCH_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 FFIBENCH_PACKAGES=(build-essential cmake ninja-build pkg-config python3 liblmdb-dev libbenchmark-dev
                    hyperfine valgrind clang-14 libclang-rt-14-dev)
 
+# The Debian packages the runtime harnesses need (bench/runtimes/*/packages, one per line).
+ffibench_runtime_packages() {
+  local f
+  for f in "$FFIBENCH_ROOT"/bench/runtimes/*/packages; do
+    [ -f "$f" ] && grep -v '^\s*\(#\|$\)' "$f"
+  done
+  return 0
+}
+
+# The environment a runtime harness gets (bench/runtimes/README.md): ffibench_runtime_env BUILD_DIR
+ffibench_runtime_env() {
+  export KV_BUILD_DIR=$1
+  export KV_LIBRARY
+  KV_LIBRARY=$(readlink -f "$1/engine/libkv.so")
+  export KV_INCLUDE="$FFIBENCH_ROOT/engine/include"
+}
+
 ffibench_log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 
 # ffibench_require_packages PKG...: installs the missing ones with apt-get when root; otherwise

@@ -1,0 +1,102 @@
+#!/usr/bin/python3
+"""validate.py — the suite measures itself. Reads the validation run (RESULTS_DIR/validate/, made by
+`./scripts/bench --validate`) and writes RESULTS_DIR/validate.json with one verdict per check:
+
+  known answer, ratio   spin with 2N iterations costs 2.00 x spin with N (+-5 %), control subtracted
+  known answer, delay   a noop with an injected kv_spin(256) is slower than noop by what spin/n:256
+                        costs (+-5 %, at least 1 ns)
+  sensitivity           an added cost of about one call (~1 ns: kv_spin(0)) on noop is significant
+                        for compare at its default settings
+  A/A                   direct and its identical twin direct_aa, interleaved in one run, differ
+                        significantly on no more benchmarks than alpha allows (at most the 95th
+                        percentile of Binomial(n, alpha))
+Usage: validate.py RESULTS_DIR
+"""
+import json
+import os
+import sys
+
+from scipy.stats import binom
+
+import compare
+import results
+
+ALPHA = 0.05
+
+
+def check(name, expected, measured, ok, detail=""):
+    return {"name": name, "expected": expected, "measured": measured, "pass": bool(ok), "detail": detail}
+
+
+def missing(name, expected):
+    return check(name, expected, "not measured", False, "its benchmarks failed or were not run")
+
+
+def net_median(benches, name, control):
+    b = benches.get(name)
+    if not b or not b.samples:
+        return None
+    return results.net(results.median(b.samples), b.ops, control)
+
+
+def main(folder):
+    benches = results.load_benches(os.path.join(folder, "validate"))
+    control = results.control_ns(benches)
+    checks = []
+
+    n1, n2 = net_median(benches, "c/direct/spin/n:256", control), net_median(benches, "c/direct/spin/n:512", control)
+    if n1 and n2 and n1 > 0:
+        ratio = n2 / n1
+        checks.append(check("known answer: spin 2N / spin N", "2.00 +- 5 %", f"{ratio:.3f}",
+                            abs(ratio - 2.0) <= 0.10, f"spin/n:256 {n1:.2f} ns, spin/n:512 {n2:.2f} ns"))
+    else:
+        checks.append(missing("known answer: spin 2N / spin N", "2.00 +- 5 %"))
+
+    base = net_median(benches, "c/direct/noop", control)
+    delayed = net_median(benches, "c/direct_delay256/noop", control)
+    if base is not None and delayed is not None and n1:
+        delta = delayed - base
+        tol = max(0.05 * n1, 1.0)
+        checks.append(check("known answer: injected delay of kv_spin(256) on noop",
+                            f"+{n1:.1f} ns +- {tol:.1f} (spin/n:256)", f"+{delta:.1f} ns",
+                            abs(delta - n1) <= tol, f"noop {base:.2f} ns, with delay {delayed:.2f} ns"))
+    else:
+        checks.append(missing("known answer: injected delay of kv_spin(256) on noop", "+spin/n:256"))
+
+    a, b = benches.get("c/direct/noop"), benches.get("c/direct_delay0/noop")
+    if a and b and a.samples and b.samples:
+        r = compare.compare_samples(a.samples, b.samples, ALPHA)
+        delta = results.median(b.samples) - results.median(a.samples)
+        checks.append(check("sensitivity: one extra call (~1 ns) on noop is significant",
+                            f"significant at alpha {ALPHA}", f"+{delta:.2f} ns, p = {r['p']:.2g}",
+                            r["significant"] and delta > 0, f"{len(a.samples)} vs {len(b.samples)} repetitions"))
+    else:
+        checks.append(missing("sensitivity: one extra call (~1 ns) on noop is significant", "significant"))
+
+    pairs = [(name, name.replace("c/direct/", "c/direct_aa/", 1)) for name in benches
+             if name.startswith("c/direct/")]
+    pairs = [(x, y) for x, y in pairs if benches.get(y) and benches[x].samples and benches[y].samples]
+    if pairs:
+        sig = [x for x, y in pairs
+               if compare.compare_samples(benches[x].samples, benches[y].samples, ALPHA)["significant"]]
+        allowed = int(binom.ppf(0.95, len(pairs), ALPHA))
+        checks.append(check("A/A: direct vs an identical twin, interleaved",
+                            f"<= {allowed} of {len(pairs)} significant (alpha {ALPHA}; "
+                            f"{ALPHA * len(pairs):.1f} expected)", f"{len(sig)} significant",
+                            len(sig) <= allowed, ", ".join(sig)))
+    else:
+        checks.append(missing("A/A: direct vs an identical twin, interleaved", "few significant"))
+
+    verdict = "pass" if all(c["pass"] for c in checks) else "fail"
+    with open(os.path.join(folder, "validate.json"), "w", encoding="utf-8") as f:
+        json.dump({"verdict": verdict, "alpha": ALPHA, "checks": checks}, f, indent=2)
+    for c in checks:
+        print(f"{'PASS' if c['pass'] else 'FAIL'}  {c['name']}: expected {c['expected']}, measured {c['measured']}")
+    print(f"validate: {verdict}")
+    return 0 if verdict == "pass" else 1
+
+
+if __name__ == "__main__":
+    if len(sys.argv) != 2:
+        sys.exit(__doc__)
+    sys.exit(main(sys.argv[1]))

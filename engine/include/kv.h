@@ -190,7 +190,8 @@ KV_API int kv_env_close(kv_env *env);
 
 /** Grows (or shrinks, not below the data in use) the environment's map to size bytes. Call it after
  *  KV_E_MAP_FULL, then retry the write in a new transaction.
- * @return KV_OK; KV_E_INVALID (env NULL or size 0); KV_E_BUSY (transactions open in this process);
+ * @return KV_OK; KV_E_INVALID (env NULL or size 0); KV_E_BUSY (transactions active in this process,
+ *         one-shot calls in other threads included: LMDB remaps only when there are none);
  *         KV_E_IO; KV_E_READ_ONLY if the environment is read-only. */
 KV_API int kv_env_set_map_size(kv_env *env, uint64_t size);
 
@@ -217,7 +218,9 @@ typedef struct kv_txn kv_txn;
  * @param[in]  env   the environment.
  * @param[in]  flags KV_TXN_READ or KV_TXN_WRITE.
  * @return KV_OK; KV_E_INVALID (NULL argument, unknown flag); KV_E_READ_ONLY (write transaction on a
- *         read-only environment); KV_E_BUSY (this thread already has a write transaction open on env);
+ *         read-only environment); KV_E_BUSY (this thread already has a write transaction open on env;
+ *         or another process grew the map while this process has other transactions active: end
+ *         them and retry, so the new size can be adopted);
  *         KV_E_NO_MEMORY; KV_E_IO; KV_E_INTERNAL (LMDB's reader table is full: too many readers). */
 KV_API int kv_txn_begin(kv_txn *KV_OWN *txn, kv_env *env, unsigned flags);
 
@@ -341,7 +344,9 @@ typedef int (*kv_scan_fn)(const void *key, size_t key_len, const void *val, size
  * @param[out] count   receives how many records fn was called for (may be NULL).
  * @return KV_OK when the range was exhausted; fn's non-zero return when it stopped the scan (a
  *         callback that wants to stop should return a positive value so it cannot be mistaken for an
- *         engine error); KV_E_INVALID (fn NULL, ...); KV_E_KEY_SIZE; KV_E_TXN_ENDED; KV_E_WRONG_THREAD. */
+ *         engine error); KV_E_INVALID (fn NULL, ...); KV_E_KEY_SIZE; KV_E_TXN_ENDED (also when fn
+ *         ended the transaction: the scan stops there); KV_E_WRONG_THREAD.
+ *         fn may read and write through txn and may end it, but must not free it. */
 KV_API int kv_scan(kv_txn *txn, const void *lo, size_t lo_len, const void *hi, size_t hi_len,
                    kv_scan_fn fn, void *payload, size_t *count);
 

@@ -15,20 +15,33 @@
  *
  * SHARED AND EXCLUSIVE (the origin sample's HandleShared / HandleExclusive)
  *   - An environment handle is shared: any number of threads may use it at once. kvh_env_close
- *     returns KV_E_BUSY while another call is using it or while transactions are open on it.
+ *     returns KV_E_BUSY while another call is using it or while transactions are open on it; a call
+ *     that arrives while kvh_env_close is deciding gets KV_E_BUSY too (never a dangling object).
  *   - Transaction and cursor handles are exclusive: one call at a time, from their owner thread
  *     (LMDB's rule: a transaction belongs to the thread that began it).
+ *   - A cursor call also holds its transaction for its duration, so a cursor and its transaction are
+ *     never in use at once: kvh_cursor_next while the transaction is inside another call (another
+ *     thread's, or the kvh_scan whose callback is running) returns KV_E_BUSY.
+ *   - A kvh_scan callback runs while the scan holds its transaction: calling back into that
+ *     transaction or its cursors from the callback returns KV_E_BUSY. Other handles may be used.
  *
  * HANDLE VALUES
  *   Opaque: compare them, store them, never compute with them. (For debugging only: the low 24 bits
- *   are slot index + 1, bits 24..31 the object type, bits 32..63 the slot's generation.) 0 is never
- *   valid. When a slot's generation would wrap, the slot is retired for good, so a handle value is
- *   never reissued for another object. The table holds KVH_CAPACITY live objects; beyond that (or
- *   after every slot was retired) creating an object returns KV_E_HANDLE_FULL.
+ *   are slot index + 1, bits 24..31 the object type, bits 32..63 the slot's generation, which starts
+ *   at 1 — so neither half of a valid handle is 0.) 0 is never valid. When a slot's generation would
+ *   wrap, the slot is retired for good, so a handle value is never reissued for another object. The
+ *   table holds KVH_CAPACITY live objects; beyond that (or after every slot was retired) creating an
+ *   object returns KV_E_HANDLE_FULL, and nothing is created (kvh_env_open does not touch the file).
+ *   A value whose bits do not name a live object exactly — its index, type bits or generation altered,
+ *   even to the type of the object that lives in that slot — is forged: KV_E_BAD_HANDLE.
+ *   KV_E_HANDLE_TYPE means the handle is live and genuine but names an object of another type than
+ *   the function takes.
  *
  * COST
  *   Looking up a handle takes no lock and allocates nothing: one atomic load and one compare-and-swap
- *   to enter, one atomic add to leave. Creating and destroying handles takes a mutex.
+ *   to enter, one atomic add to leave. Creating and destroying handles takes a mutex. The calibration
+ *   calls (kvh_noop, kvh_add, kvh_spin) never touch the environment, so they only validate its
+ *   handle — one atomic load and a compare — without entering it.
  *
  * Every function returns 0 (KV_OK) or a negative kv.h error code, with the meaning documented in
  * kv.h for the engine function it wraps, plus the handle errors above. Out-parameters are written only
@@ -53,21 +66,25 @@ typedef uint64_t kvh_handle;
 #define KVH_TYPE_TXN 2
 #define KVH_TYPE_CURSOR 3
 
-/** The type of a live handle (KVH_TYPE_*), or KV_E_BAD_HANDLE. */
+/** The type of a live handle (KVH_TYPE_*), or KV_E_BAD_HANDLE. Does not enter the object, so it also
+ *  answers for an object that is in use by another call. */
 KV_API int kvh_type(kvh_handle h);
 
 /* ---- Calibration: the kv.h calibration calls, each validating env on the way (shared use). ---- */
 /** Validates env and returns KV_OK; the cheapest call that still checks a handle. */
 KV_API int kvh_noop(kvh_handle env);
-/** *sum = a + b (wrapping), after validating env. */
+/** *sum = a + b (wrapping), after validating env. KV_E_INVALID if sum is NULL. */
 KV_API int kvh_add(kvh_handle env, int a, int b, int *sum);
-/** *out = kv_spin(n), after validating env. */
+/** *out = kv_spin(n), after validating env. KV_E_INVALID if out is NULL. */
 KV_API int kvh_spin(kvh_handle env, uint64_t n, uint64_t *out);
 
 /* ---- Environment (shared handle) ----------------------------------------------------------- */
-/** kv_env_open. *env receives a new environment handle; `own`, release with kvh_env_close. */
+/** kv_env_open. *env receives a new environment handle; `own`, release with kvh_env_close.
+ *  KV_E_INVALID if env is NULL; KV_E_HANDLE_FULL (nothing opened). */
 KV_API int kvh_env_open(kvh_handle *env, const char *path, const kv_options *opts);
-/** kv_env_close. KV_E_BUSY (nothing closed) while in use or while transactions are open on it. */
+/** kv_env_close. KV_E_BUSY (nothing closed) while in use or while transactions are open on it (a
+ *  transaction that was reset but not yet released with kvh_txn_commit/abort counts as open).
+ *  Unlike kv_env_close(NULL), closing KVH_NULL is KV_E_BAD_HANDLE. */
 KV_API int kvh_env_close(kvh_handle env);
 KV_API int kvh_env_set_map_size(kvh_handle env, uint64_t size);
 KV_API int kvh_env_put(kvh_handle env, const void *key, size_t key_len, const void *val,
@@ -78,13 +95,19 @@ KV_API int kvh_env_del(kvh_handle env, const void *key, size_t key_len);
 
 /* ---- Transactions (exclusive handles) ------------------------------------------------------- */
 /** kv_txn_begin. *txn receives a new transaction handle; `own`: end it with kvh_txn_commit or
- *  kvh_txn_abort, which release the handle. */
+ *  kvh_txn_abort, which release the handle. KV_E_INVALID if txn is NULL; KV_E_HANDLE_FULL. */
 KV_API int kvh_txn_begin(kvh_handle *txn, kvh_handle env, unsigned flags);
-/** Commits and releases the handle, whatever the commit's result (a failed commit aborted). */
+/** Commits and releases the handle, whatever the commit's result (a failed commit aborted), with one
+ *  exception: KV_E_WRONG_THREAD (called from a thread that does not own it) changes nothing, and the
+ *  handle stays valid for its owner. Committing a transaction ended by kvh_txn_reset returns
+ *  KV_E_TXN_ENDED, as kv_txn_commit does, and still releases the handle. */
 KV_API int kvh_txn_commit(kvh_handle txn);
-/** Aborts and releases the handle. */
+/** Aborts and releases the handle; the same rules as kvh_txn_commit (KV_E_TXN_ENDED after a reset,
+ *  handle released; KV_E_WRONG_THREAD, handle kept). */
 KV_API int kvh_txn_abort(kvh_handle txn);
-/** kv_txn_reset / kv_txn_renew: reuse a read transaction's handle without releasing it. */
+/** kv_txn_reset / kv_txn_renew: reuse a read transaction's handle without releasing it. A reset ends
+ *  the transaction's cursors for good (KV_E_CURSOR_ENDED, also after the renew). kvh_txn_renew may be
+ *  called from another thread, which becomes the owner. */
 KV_API int kvh_txn_reset(kvh_handle txn);
 KV_API int kvh_txn_renew(kvh_handle txn);
 
@@ -99,13 +122,21 @@ KV_API int kvh_scan(kvh_handle txn, const void *lo, size_t lo_len, const void *h
 
 /* ---- Cursors (exclusive handles) ------------------------------------------------------------- */
 /** kv_cursor_open. *cur receives a cursor handle; `own`, release with kvh_cursor_close. A cursor
- *  handle stays valid after its transaction ends (calls return KV_E_CURSOR_ENDED) until closed. */
+ *  handle stays valid after its transaction ends (calls return KV_E_CURSOR_ENDED) until closed.
+ *  KV_E_INVALID if cur is NULL; KV_E_HANDLE_FULL; KV_E_NO_MEMORY. */
 KV_API int kvh_cursor_open(kvh_handle *cur, kvh_handle txn, const void *start, size_t start_len);
-/** Copies the next record into kbuf/vbuf (either may be NULL with a capacity of 0). When a buffer is
- *  too small: KV_E_BUFFER_TOO_SMALL, *klen and *vlen receive the lengths needed, and the cursor does
- *  not advance, so the caller can retry with bigger buffers. KV_E_DONE at the end. */
+/** Copies the next record into kbuf/vbuf (either may be NULL with a capacity of 0; a NULL buffer with
+ *  a non-zero capacity is KV_E_INVALID). klen and vlen may be NULL when the caller does not need the
+ *  lengths. When a buffer is too small: KV_E_BUFFER_TOO_SMALL, *klen and *vlen receive the lengths
+ *  needed, nothing is copied, and the cursor does not advance, so the caller can retry with bigger
+ *  buffers (kcap = vcap = 0 is a length query). The record stays pending across other calls too: if
+ *  the transaction writes (kvh_put, kvh_del) before the retry, the retry returns the record at that
+ *  key as it is then — or the next one, if the key was deleted. KV_E_DONE at the end (and on every
+ *  later call); KV_E_CURSOR_ENDED once the transaction has ended (committed, aborted or reset). */
 KV_API int kvh_cursor_next(kvh_handle cur, void *kbuf, size_t kcap, size_t *klen, void *vbuf,
                            size_t vcap, size_t *vlen);
+/** Closes a cursor and releases its handle; allowed after its transaction ended. KV_E_WRONG_THREAD
+ *  (cursor of an active transaction of another thread) and KV_E_BUSY change nothing. */
 KV_API int kvh_cursor_close(kvh_handle cur);
 
 #ifdef __cplusplus

@@ -132,6 +132,11 @@ struct kv_env {
   ino_t ino;
   atomic_long txns;        /* kv_txn objects alive on this environment */
   atomic_uintptr_t writer; /* thread holding the write transaction, 0 if none */
+  /* LMDB may remap (a new map size) only while no transaction of this process is active: `active`
+   * counts them — kv_txn objects and one-shot calls alike — and `lock` makes the check and the
+   * remap one step against a transaction starting meanwhile. */
+  pthread_mutex_t lock;
+  long active;
   struct kv_env *next_open;
 };
 
@@ -249,6 +254,7 @@ int kv_env_open(kv_env **env, const char *path, const kv_options *opts) {
   if (rc) return rc;
   kv_env *e = calloc(1, sizeof *e);
   if (!e) return kv__fail(KV_E_NO_MEMORY, "kv_env_open: %s", path);
+  pthread_mutex_init(&e->lock, NULL);
   e->read_only = (o->flags & KV_ENV_READ_ONLY) != 0;
 
   /* Opening one file twice in a process breaks LMDB's locks; refuse it. Opens are serialised so the
@@ -267,6 +273,7 @@ int kv_env_open(kv_env **env, const char *path, const kv_options *opts) {
   }
   pthread_mutex_unlock(&kv__open_lock);
   if (rc) {
+    pthread_mutex_destroy(&e->lock);
     free(e);
     return rc;
   }
@@ -289,6 +296,7 @@ int kv_env_close(kv_env *env) {
     }
   pthread_mutex_unlock(&kv__open_lock);
   mdb_env_close(env->mdb);
+  pthread_mutex_destroy(&env->lock);
   free(env);
   return KV_OK;
 }
@@ -296,10 +304,12 @@ int kv_env_close(kv_env *env) {
 int kv_env_set_map_size(kv_env *env, uint64_t size) {
   if (!env || size == 0) return kv__fail(KV_E_INVALID, "kv_env_set_map_size: env NULL or size 0");
   if (env->read_only) return kv__fail(KV_E_READ_ONLY, "kv_env_set_map_size: read-only environment");
-  long live = atomic_load(&env->txns);
-  if (live > 0)
-    return kv__fail(KV_E_BUSY, "kv_env_set_map_size: %ld transaction(s) open", live);
-  int rc = mdb_env_set_mapsize(env->mdb, (size_t)size);
+  pthread_mutex_lock(&env->lock);
+  long active = env->active;
+  int rc = active ? 0 : mdb_env_set_mapsize(env->mdb, (size_t)size);
+  pthread_mutex_unlock(&env->lock);
+  if (active)
+    return kv__fail(KV_E_BUSY, "kv_env_set_map_size: %ld transaction(s) active in this process", active);
   return rc ? kv__lmdb_fail(rc, "kv_env_set_map_size") : KV_OK;
 }
 
@@ -321,8 +331,28 @@ int kv_env_sync(kv_env *env) {
 
 /* ---- Transactions ------------------------------------------------------------------------------ */
 
+static void kv__active_add(kv_env *env, long delta) {
+  pthread_mutex_lock(&env->lock);
+  env->active += delta;
+  pthread_mutex_unlock(&env->lock);
+}
+
+/* After MDB_MAP_RESIZED (another process grew the map): adopts the new size if the caller's is the
+ * only transaction of this process being started, which LMDB requires; returns 0 or the error. */
+static int kv__adopt_map(kv_env *env, const char *fn) {
+  pthread_mutex_lock(&env->lock);
+  long active = env->active;
+  int rc = active == 1 ? mdb_env_set_mapsize(env->mdb, 0) : 0;
+  pthread_mutex_unlock(&env->lock);
+  if (active != 1)
+    return kv__fail(KV_E_BUSY, "%s: another process grew the map; end this process's %ld other "
+                    "transaction(s) and retry", fn, active - 1);
+  return rc ? kv__lmdb_fail(rc, fn) : 0;
+}
+
 /* Begins an LMDB transaction on env for this thread, enforcing the one-writer-per-thread rule and
- * following a map grown by another process. Shared by kv_txn_begin and the one-shot calls. */
+ * following a map grown by another process. Shared by kv_txn_begin and the one-shot calls; the
+ * transaction counts as active until kv__mdb_end (or kv__active_add(env, -1) for a reader). */
 static int kv__mdb_begin(kv_env *env, int write, MDB_txn **out, const char *fn) {
   uintptr_t self = kv__thread_id();
   if (write) {
@@ -330,20 +360,29 @@ static int kv__mdb_begin(kv_env *env, int write, MDB_txn **out, const char *fn) 
     if (atomic_load_explicit(&env->writer, memory_order_relaxed) == self)
       return kv__fail(KV_E_BUSY, "%s: this thread already has a write transaction", fn);
   }
+  kv__active_add(env, 1);
   int rc = mdb_txn_begin(env->mdb, NULL, write ? 0 : MDB_RDONLY, out);
-  if (rc == MDB_MAP_RESIZED) { /* another process grew the map: adopt its size, try once more */
-    mdb_env_set_mapsize(env->mdb, 0);
+  if (rc == MDB_MAP_RESIZED) {
+    int adopted = kv__adopt_map(env, fn);
+    if (adopted) {
+      kv__active_add(env, -1);
+      return adopted;
+    }
     rc = mdb_txn_begin(env->mdb, NULL, write ? 0 : MDB_RDONLY, out);
   }
-  if (rc) return kv__lmdb_fail(rc, fn);
+  if (rc) {
+    kv__active_add(env, -1);
+    return kv__lmdb_fail(rc, fn);
+  }
   if (write) atomic_store_explicit(&env->writer, self, memory_order_relaxed);
   return 0;
 }
 
-/* Ends the LMDB side of a write transaction (commit or abort). */
-static int kv__mdb_end_write(kv_env *env, MDB_txn *t, int commit, const char *fn) {
+/* Ends an LMDB transaction begun by kv__mdb_begin: commit or abort. */
+static int kv__mdb_end(kv_env *env, MDB_txn *t, int write, int commit, const char *fn) {
   int rc = commit ? mdb_txn_commit(t) : (mdb_txn_abort(t), 0);
-  atomic_store_explicit(&env->writer, 0, memory_order_relaxed);
+  if (write) atomic_store_explicit(&env->writer, 0, memory_order_relaxed);
+  kv__active_add(env, -1);
   return rc ? kv__lmdb_fail(rc, fn) : 0;
 }
 
@@ -383,12 +422,13 @@ static int kv__txn_end(kv_txn *txn, int commit, const char *fn) {
   kv__end_cursors(txn);
   txn->state = KV__TXN_ENDED;
   if (!txn->write) {
-    mdb_txn_reset(txn->mdb);
+    mdb_txn_reset(txn->mdb); /* keeps the reader slot for kv_txn_renew */
+    kv__active_add(txn->env, -1);
     return KV_OK;
   }
   MDB_txn *t = txn->mdb;
   txn->mdb = NULL;
-  return kv__mdb_end_write(txn->env, t, commit, fn);
+  return kv__mdb_end(txn->env, t, 1, commit, fn);
 }
 
 int kv_txn_commit(kv_txn *txn) { return kv__txn_end(txn, 1, "kv_txn_commit"); }
@@ -404,8 +444,20 @@ int kv_txn_renew(kv_txn *txn) {
   if (!txn || txn->write)
     return kv__fail(KV_E_INVALID, "kv_txn_renew: NULL or a write transaction");
   if (txn->state == KV__TXN_ACTIVE) return kv__fail(KV_E_BUSY, "kv_txn_renew: still active");
+  kv__active_add(txn->env, 1);
   int rc = mdb_txn_renew(txn->mdb);
-  if (rc) return kv__lmdb_fail(rc, "kv_txn_renew");
+  if (rc == MDB_MAP_RESIZED) {
+    int adopted = kv__adopt_map(txn->env, "kv_txn_renew");
+    if (adopted) {
+      kv__active_add(txn->env, -1);
+      return adopted;
+    }
+    rc = mdb_txn_renew(txn->mdb);
+  }
+  if (rc) {
+    kv__active_add(txn->env, -1);
+    return kv__lmdb_fail(rc, "kv_txn_renew");
+  }
   txn->owner = kv__thread_id();
   txn->state = KV__TXN_ACTIVE;
   return KV_OK;
@@ -441,7 +493,7 @@ static inline int kv__copy_out(const MDB_val *v, void *buf, size_t cap, size_t *
   if (len) *len = v->mv_size;
   if (KV__UNLIKELY(v->mv_size > cap))
     return kv__fail(KV_E_BUFFER_TOO_SMALL, "%s: value is %zu bytes, buffer %zu", fn, v->mv_size, cap);
-  memcpy(buf, v->mv_data, v->mv_size);
+  if (v->mv_size) memcpy(buf, v->mv_data, v->mv_size); /* buf may be NULL for an empty value */
   return KV_OK;
 }
 
@@ -527,7 +579,7 @@ int kv_get_batch(kv_txn *txn, size_t n, const void *keys, const size_t *key_lens
     val_lens[i] = v.mv_size;
     hits++;
     need += v.mv_size;
-    if (v.mv_size <= cap - used && need == used + v.mv_size) { /* copy while everything fits */
+    if (v.mv_size && v.mv_size <= cap - used && need == used + v.mv_size) { /* while all fit */
       memcpy(out + used, v.mv_data, v.mv_size);
       used += v.mv_size;
     }
@@ -549,10 +601,10 @@ int kv_env_put(kv_env *env, const void *key, size_t key_len, const void *val, si
   MDB_val k = kv__val(key, key_len), v = kv__val(val_len ? val : "", val_len);
   rc = mdb_put(t, env->dbi, &k, &v, 0);
   if (rc) {
-    kv__mdb_end_write(env, t, 0, "kv_env_put");
+    kv__mdb_end(env, t, 1, 0, "kv_env_put");
     return kv__lmdb_fail(rc, "kv_env_put");
   }
-  return kv__mdb_end_write(env, t, 1, "kv_env_put");
+  return kv__mdb_end(env, t, 1, 1, "kv_env_put");
 }
 
 int kv_env_del(kv_env *env, const void *key, size_t key_len) {
@@ -564,10 +616,10 @@ int kv_env_del(kv_env *env, const void *key, size_t key_len) {
   MDB_val k = kv__val(key, key_len);
   rc = mdb_del(t, env->dbi, &k, NULL);
   if (rc) {
-    kv__mdb_end_write(env, t, 0, "kv_env_del");
+    kv__mdb_end(env, t, 1, 0, "kv_env_del");
     return kv__lmdb_fail(rc, "kv_env_del");
   }
-  return kv__mdb_end_write(env, t, 1, "kv_env_del");
+  return kv__mdb_end(env, t, 1, 1, "kv_env_del");
 }
 
 int kv_env_get(kv_env *env, const void *key, size_t key_len, void *buf, size_t cap, size_t *len) {
@@ -580,7 +632,7 @@ int kv_env_get(kv_env *env, const void *key, size_t key_len, void *buf, size_t c
   MDB_val k = kv__val(key, key_len), v;
   rc = mdb_get(t, env->dbi, &k, &v);
   rc = rc ? kv__lmdb_fail(rc, "kv_env_get") : kv__copy_out(&v, buf, cap, len, "kv_env_get");
-  mdb_txn_abort(t);
+  kv__mdb_end(env, t, 0, 0, "kv_env_get");
   return rc;
 }
 
@@ -675,7 +727,13 @@ int kv_scan(kv_txn *txn, const void *lo, size_t lo_len, const void *hi, size_t h
        rc = mdb_cursor_get(mc, &k, &v, MDB_NEXT)) {
     if (hi_len && kv__keycmp(k.mv_data, k.mv_size, hi, hi_len) >= 0) break;
     n++;
-    if ((stop = fn(k.mv_data, k.mv_size, v.mv_data, v.mv_size, payload)) != 0) break;
+    stop = fn(k.mv_data, k.mv_size, v.mv_data, v.mv_size, payload);
+    if (KV__UNLIKELY(txn->state != KV__TXN_ACTIVE)) { /* the callback ended the transaction */
+      if (!txn->write) mdb_cursor_close(mc);          /* a writer's cursor went with it */
+      if (count) *count = n;
+      return kv__fail(KV_E_TXN_ENDED, "kv_scan: the callback ended the transaction");
+    }
+    if (stop) break;
   }
   mdb_cursor_close(mc);
   if (count) *count = n;

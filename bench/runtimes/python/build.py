@@ -1,0 +1,61 @@
+"""build.py — builds the two compiled bindings into $KV_BUILD_DIR/runtimes/python/ (once; reused
+while their inputs are unchanged):
+
+  kvext      the C extension module (kvext.c), C11
+  _kvcffi    cffi's API-mode module: cffi writes its C source (emit_c_code), and the same compile
+             step as kvext builds it, so no setuptools/distutils is needed.
+
+Both link libkv.so by its absolute path, with an rpath to its folder.
+"""
+import os
+import subprocess
+import sys
+import sysconfig
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def build_dir():
+    d = os.path.join(os.environ["KV_BUILD_DIR"], "runtimes", "python")
+    os.makedirs(d, exist_ok=True)
+    return d
+
+
+def _stale(target, inputs):
+    if not os.path.exists(target):
+        return True
+    t = os.path.getmtime(target)
+    return any(os.path.getmtime(i) > t for i in inputs)
+
+
+def _compile(source, module, out_dir, extra_inputs=()):
+    """source (C) -> out_dir/<module><EXT_SUFFIX>, a Python extension linked with libkv."""
+    lib, inc = os.environ["KV_LIBRARY"], os.environ["KV_INCLUDE"]
+    target = os.path.join(out_dir, module + sysconfig.get_config_var("EXT_SUFFIX"))
+    headers = [os.path.join(inc, h) for h in ("kv.h", "kv_handle.h", "kv_marshal.h")]
+    if not _stale(target, [source, lib, *headers, *extra_inputs]):
+        return target
+    cmd = [os.environ.get("CC", "cc"), "-std=c11", "-O2", "-fPIC", "-shared", "-Wall",
+           "-I", sysconfig.get_paths()["include"], "-I", inc, source, "-o", target + ".tmp",
+           lib, "-Wl,-rpath," + os.path.dirname(lib)]
+    subprocess.run(cmd, check=True)
+    os.replace(target + ".tmp", target)
+    return target
+
+
+def build():
+    """Builds what is missing or stale and returns the folder to put on sys.path."""
+    out = build_dir()
+    _compile(os.path.join(HERE, "kvext.c"), "kvext", out)
+    import cffi_defs
+    src = os.path.join(out, cffi_defs.MODULE + ".c")
+    defs = os.path.join(HERE, "cffi_defs.py")
+    if _stale(src, [defs]):
+        cffi_defs.builder().emit_c_code(src)
+    _compile(src, cffi_defs.MODULE, out, [defs])
+    return out
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, HERE)
+    print(build())

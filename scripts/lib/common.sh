@@ -3,11 +3,14 @@
 
 FFIBENCH_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 
-# Debian packages every build needs (compiler, CMake, Ninja, LMDB, google-benchmark, hyperfine,
-# valgrind for instruction counts, clang and its runtime for the fuzzers, Debian's python3 for the
-# analysis scripts).
-FFIBENCH_PACKAGES=(build-essential cmake ninja-build pkg-config python3 liblmdb-dev libbenchmark-dev
-                   hyperfine valgrind clang-14 libclang-rt-14-dev)
+# What the analysis scripts need (report, compare, validate): Debian's python3 with its own
+# numpy, scipy and matplotlib (they belong to /usr/bin/python3, not to any other python3 on PATH).
+FFIBENCH_ANALYSIS_PACKAGES=(python3 python3-numpy python3-scipy python3-matplotlib)
+
+# Debian packages every build needs: compiler, CMake, Ninja, LMDB, google-benchmark, hyperfine,
+# valgrind for instruction counts, clang and its runtime for the fuzzers, and the analysis set.
+FFIBENCH_PACKAGES=(build-essential cmake ninja-build pkg-config liblmdb-dev libbenchmark-dev
+                   hyperfine valgrind clang-14 libclang-rt-14-dev "${FFIBENCH_ANALYSIS_PACKAGES[@]}")
 
 # The Debian packages the runtime harnesses need (bench/runtimes/*/packages, one per line).
 ffibench_runtime_packages() {

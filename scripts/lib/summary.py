@@ -75,23 +75,20 @@ def main(folder):
             continue
         med = results.median(b.samples)
         lo, hi = results.median_ci(b.samples)
-        # Per-process figures (first_call) have no timing loop to subtract.
-        net = med if "first_call" in b.name else results.net(med, b.ops, control)
+        net = results.median(results.net_samples(b, benches))  # its runtime's own control loop
         time_cells[(rm, b.workload)] = net
         cv = results.cv(b.samples)
         if not math.isnan(cv) and cv > 0.05:
             noisy.append(b.name)
         ic = icount.get(b.name)
-        inet = ic["per_op"] - icontrol / ic["ops"] if ic else None
-        if ic:
-            inst_cells[(rm, b.workload)] = inet
-        rows.append([b.name, len(b.samples), med, lo, hi, cv, net, ic["per_op"] if ic else "", inet or ""])
-    for name, ic in icount.items():  # counted but not timed (a filter, or timing failed)
+        rows.append([b.name, len(b.samples), med, lo, hi, cv, net, ic["per_op"] if ic else "",
+                     results.icount_net(icount, b.name) if ic else ""])
+    for name in icount:  # every counted benchmark, timed or not (a filter, or timing failed)
         r, m = name.split("/")[:2]
         w = "/".join(name.split("/")[2:])
         if m != "control":
             rms.add((r, m))
-            inst_cells[((r, m), w)] = ic["per_op"] - icontrol / ic["ops"]
+            inst_cells[((r, m), w)] = results.icount_net(icount, name)
             if w not in workloads:
                 workloads.append(w)
 
@@ -103,8 +100,8 @@ def main(folder):
     out.append(f"  {prov.get('timestamp_utc', '?')} on {prov.get('host', '?')}: {m.get('cpu_model', '?')}, "
                f"{m.get('logical_cpus', '?')} CPUs, build {prov.get('build', {}).get('type', '?')}, "
                f"commit {prov.get('source', {}).get('describe', '?')}")
-    out.append(f"  control loop: {fmt(control, 3)} ns per iteration, subtracted below; "
-               f"{fmt(icontrol, 1)} instructions per iteration")
+    out.append(f"  control loop (c): {fmt(control, 3)} ns per iteration, subtracted below (each runtime "
+               f"its own); {fmt(icontrol, 1)} instructions per iteration")
     out.append("")
     out += grid("ns per operation, median, control subtracted", time_cells, rms, workloads)
     if inst_cells:

@@ -3,7 +3,6 @@
 in the manner of google-benchmark's tools/gbench/Inputs: the maths and the units are checked on
 files whose right answers are known by hand."""
 import io
-import json
 import math
 import os
 import shutil
@@ -65,12 +64,72 @@ class LoadBenches(unittest.TestCase):
         self.assertIsNone(b.param("bytes"))
 
 
+class Folder(unittest.TestCase):
+    """What results.py adds for the report and compare, on inputs/report-run."""
+
+    def setUp(self):
+        self.folder = os.path.join(INPUTS, "report-run")
+        self.benches, self.files = results.load_timing(self.folder)
+
+    def test_every_google_benchmark_file_and_nothing_else(self):
+        self.assertEqual([os.path.basename(p) for p in results.gbench_files(self.folder)],
+                         ["gbench.json", "first_call.json", "python.json"])  # not validate/icount/...
+        self.assertEqual(self.benches["python/ctypes/noop"].file, "python.json")
+        self.assertFalse(self.files["gbench.json"]["truncated"])
+        self.assertEqual(self.files["python.json"]["context"]["runtime"], "python")
+
+    def test_each_runtime_has_its_control(self):
+        self.assertAlmostEqual(results.control_ns(self.benches), 0.25)
+        self.assertAlmostEqual(results.control_ns(self.benches, "python"), 20.0)  # 0.02 us
+        self.assertEqual(results.control_ns(self.benches, "java"), 0.0)
+
+    def test_net_samples(self):
+        net = results.net_samples(self.benches["python/ctypes/noop"], self.benches)
+        self.assertAlmostEqual(results.median(net), 50.0)
+        batch = results.net_samples(self.benches["c/direct/batch/n:16"], self.benches)
+        self.assertAlmostEqual(results.median(batch), 280.0)  # (16 * 280 + 0.25) / 16 - 0.25 / 16
+        first = self.benches["c/direct/first_call"]
+        self.assertTrue(first.per_process)
+        self.assertEqual(results.net_samples(first, self.benches), first.samples)  # no loop to subtract
+
+    def test_threads(self):
+        self.assertEqual(self.benches["c/direct/noop/threads:2"].threads, 2)
+        self.assertEqual(self.benches["c/direct/noop"].threads, 1)
+
+    def test_icount_net(self):
+        icount = results.load_icount(self.folder)
+        self.assertEqual(results.icount_net(icount, "c/direct/noop"), 5.0)
+        self.assertAlmostEqual(results.icount_net(icount, "c/direct/batch/n:16"), 1750.0 - 3.0 / 16)
+        self.assertIsNone(results.icount_net(icount, "c/plt/noop"))
+
+    def test_describe(self):
+        d = results.describe([6, 1, 5, 2, 4, 3])
+        self.assertEqual((d["n"], d["median"], d["lo"], d["hi"]), (6, 3.5, 1, 6))
+
+    def test_hyperfine_and_validate(self):
+        self.assertEqual([r["command"] for r in results.load_hyperfine(self.folder)],
+                         ["c/direct/process", "c/dlopen/process"])
+        self.assertEqual(results.load_validate(self.folder)["verdict"], "fail")
+        self.assertEqual(results.load_hyperfine(os.path.join(INPUTS, "run")), [])
+        self.assertIsNone(results.load_validate(os.path.join(INPUTS, "run")))
+
+
 class Interrupted(unittest.TestCase):
     def test_cut_file_keeps_complete_entries(self):
         data = results.load_json_tolerant(os.path.join(INPUTS, "interrupted-gbench.json"))
         self.assertTrue(data["truncated"])
         self.assertEqual([b["name"] for b in data["benchmarks"]],
                          ["c/direct/noop", "c/direct/noop/threads:2", "c/direct/add/mode:latency"])
+
+    def test_load_timing_says_so(self):
+        tmp = tempfile.mkdtemp()
+        try:
+            shutil.copy(os.path.join(INPUTS, "interrupted-gbench.json"), os.path.join(tmp, "gbench.json"))
+            benches, files = results.load_timing(tmp)
+            self.assertTrue(files["gbench.json"]["truncated"])
+            self.assertEqual(len(benches), 3)
+        finally:
+            shutil.rmtree(tmp)
 
 
 class Summary(unittest.TestCase):

@@ -1,0 +1,227 @@
+"""doc.py — a report as a list of blocks, written out as Markdown or as one self-contained HTML page
+(inline CSS, charts as inline SVG, no scripts, nothing fetched), and the number formats both use.
+
+Text in blocks may use two bits of Markdown: `code` and **bold**; everything else is escaped.
+"""
+import html
+import math
+import re
+
+# ---- numbers ----------------------------------------------------------------------------------
+
+
+def missing(x):
+    return x is None or (isinstance(x, float) and (math.isnan(x) or math.isinf(x)))
+
+
+def num(x, sig=3):
+    """x to `sig` significant digits, never in exponent form: 0.00123, 0.288, 1.22, 12.2, 122;
+    from 1000 on, whole numbers with thousands separators (18,570). '–' for none or nan."""
+    if missing(x):
+        return "–"
+    if abs(x) >= 1000:
+        return f"{x:,.0f}"
+    if x == 0:
+        return "0"
+    def digits(v):
+        return max(0, sig - 1 - int(math.floor(math.log10(abs(v)))))
+    text = f"{x:.{digits(x)}f}"
+    if float(text) and digits(float(text)) != digits(x):  # 9.9996 rounds up to 10.00: one decimal fewer
+        text = f"{float(text):.{digits(float(text))}f}"
+    return f"{float(text):,.0f}" if abs(float(text)) >= 1000 else text
+
+
+def interval(lo, hi, fmt=num):
+    """A confidence interval as '[lo, hi]', or '–' when there is none."""
+    if missing(lo) or missing(hi):
+        return "–"
+    return f"[{fmt(lo)}, {fmt(hi)}]"
+
+
+TIME_UNITS = ((1e9, "s"), (1e6, "ms"), (1e3, "µs"), (1.0, "ns"))
+
+
+def duration(ns):
+    """A time given in ns, in the unit that suits it: '1.22 ns', '18.6 µs', '0.65 ms'."""
+    if missing(ns):
+        return "–"
+    for scale, unit in TIME_UNITS:
+        if abs(ns) >= scale:
+            return f"{num(ns / scale)} {unit}"
+    return f"{num(ns)} ns"
+
+
+def percent(fraction, signed=False):
+    """A fraction as a percentage: 0.0734 -> '7.3 %' ('+7.3 %' when signed); small ones keep two
+    decimals (0.29 %)."""
+    if missing(fraction):
+        return "–"
+    p = 100.0 * fraction
+    text = f"{p:+.1f}" if signed else f"{p:.1f}"
+    if abs(p) < 1:
+        text = f"{p:+.2f}" if signed else f"{p:.2f}"
+    return text + " %"
+
+
+def bytes_(n):
+    """8 -> '8 B', 4096 -> '4 KiB', 1048576 -> '1 MiB'."""
+    for scale, unit in ((1 << 30, "GiB"), (1 << 20, "MiB"), (1 << 10, "KiB")):
+        if n >= scale and n % scale == 0:
+            return f"{n // scale} {unit}"
+    return f"{n} B"
+
+
+# ---- the document -----------------------------------------------------------------------------
+
+
+class Doc:
+    """Blocks in order: headings, paragraphs, lists, tables, figures and callouts."""
+
+    def __init__(self, title):
+        self.title = title
+        self.blocks = []
+
+    def heading(self, text, level=2):
+        self.blocks.append(("heading", level, text))
+
+    def para(self, text):
+        self.blocks.append(("para", text))
+
+    def bullets(self, items):
+        if items:
+            self.blocks.append(("bullets", list(items)))
+
+    def table(self, header, rows, align=None):
+        """align: one letter per column, 'l' or 'r' (default: first column left, the rest right)."""
+        align = align or "l" + "r" * (len(header) - 1)
+        self.blocks.append(("table", list(header), [list(r) for r in rows], align))
+
+    def figure(self, svg, file, caption):
+        """svg: the chart's SVG text (inlined in HTML); file: its name beside the report (Markdown
+        links to it)."""
+        self.blocks.append(("figure", svg, file, caption))
+
+    def callout(self, kind, what, todo=""):
+        """kind: 'warning' or 'note'; what happened and what to do about it."""
+        self.blocks.append(("callout", kind, what, todo))
+
+    # -- Markdown --
+
+    def markdown(self):
+        out = [f"# {self.title}", ""]
+        for block in self.blocks:
+            kind = block[0]
+            if kind == "heading":
+                out += ["#" * block[1] + " " + block[2], ""]
+            elif kind == "para":
+                out += [block[1], ""]
+            elif kind == "bullets":
+                out += [f"- {item}" for item in block[1]] + [""]
+            elif kind == "table":
+                _, header, rows, align = block
+                out.append(md_row(header))
+                out.append("|" + "|".join("---:" if a == "r" else "---" for a in align) + "|")
+                out += [md_row(r) for r in rows]
+                out.append("")
+            elif kind == "figure":
+                _, _, file, caption = block
+                out += [f"![{caption}]({file})", "", f"*{caption}*", ""]
+            elif kind == "callout":
+                _, level, what, todo = block
+                text = f"> **{level}:** {what}"
+                if todo:
+                    text += f" *What to do:* {todo}"
+                out += [text, ""]
+        return "\n".join(out).rstrip() + "\n"
+
+    # -- HTML --
+
+    def html(self):
+        body = []
+        for n, block in enumerate(self.blocks):
+            kind = block[0]
+            if kind == "heading":
+                level, text = block[1], block[2]
+                body.append(f'<h{level} id="{slug(text)}">{inline(text)}</h{level}>')
+            elif kind == "para":
+                body.append(f"<p>{inline(block[1])}</p>")
+            elif kind == "bullets":
+                body.append("<ul>" + "".join(f"<li>{inline(i)}</li>" for i in block[1]) + "</ul>")
+            elif kind == "table":
+                _, header, rows, align = block
+                cls = [' class="num"' if a == "r" else "" for a in align]
+                head = "".join(f"<th{cls[i]}>{inline(h)}</th>" for i, h in enumerate(header))
+                rows_html = "".join(
+                    "<tr>" + "".join(f"<td{cls[i]}>{inline(str(c))}</td>" for i, c in enumerate(r)) + "</tr>"
+                    for r in rows)
+                body.append(f'<div class="scroll"><table><thead><tr>{head}</tr></thead>'
+                            f"<tbody>{rows_html}</tbody></table></div>")
+            elif kind == "figure":
+                _, svg, _, caption = block
+                body.append(f"<figure>{inline_svg(svg, f'f{n}-')}"
+                            f"<figcaption>{inline(caption)}</figcaption></figure>")
+            elif kind == "callout":
+                _, level, what, todo = block
+                todo_html = f' <span class="todo">What to do: {inline(todo)}</span>' if todo else ""
+                body.append(f'<div class="callout {level}"><strong>{level}:</strong> '
+                            f"{inline(what)}{todo_html}</div>")
+        return (
+            "<!DOCTYPE html>\n"
+            '<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+            '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+            f"<title>{html.escape(self.title)}</title>\n<style>{CSS}</style>\n</head>\n<body>\n"
+            f"<main>\n<h1>{inline(self.title)}</h1>\n" + "\n".join(body) + "\n</main>\n</body>\n</html>\n"
+        )
+
+
+CSS = """
+body { margin: 0; background: #fff; color: #1b1f24;
+       font: 15px/1.5 -apple-system, "Segoe UI", "DejaVu Sans", Helvetica, Arial, sans-serif; }
+main { max-width: 1040px; margin: 0 auto; padding: 24px 28px 64px; }
+h1 { font-size: 26px; margin: 0 0 12px; }
+h2 { font-size: 20px; margin: 36px 0 8px; padding-top: 8px; border-top: 1px solid #d8dee4; }
+h3 { font-size: 16px; margin: 24px 0 6px; }
+p, ul { margin: 6px 0 12px; }
+code { font: 13px "DejaVu Sans Mono", Menlo, Consolas, monospace; background: #f3f5f7;
+       padding: 1px 4px; border-radius: 3px; }
+.scroll { overflow-x: auto; margin: 8px 0 16px; }
+table { border-collapse: collapse; font-size: 13px; }
+th, td { padding: 3px 10px; border-bottom: 1px solid #e3e7eb; text-align: left; white-space: nowrap; }
+th { background: #f6f8fa; border-bottom: 2px solid #d0d7de; }
+td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
+tbody tr:hover { background: #f8fafc; }
+figure { margin: 16px 0 24px; }
+figure svg { display: block; width: 100%; height: auto; }
+figcaption { font-size: 13px; color: #57606a; margin-top: 4px; }
+.callout { border-left: 4px solid; padding: 8px 12px; margin: 8px 0; border-radius: 0 4px 4px 0; }
+.callout.warning { border-color: #d4a72c; background: #fff8e5; }
+.callout.note { border-color: #54aeff; background: #eef6ff; }
+.callout .todo { display: block; margin-top: 2px; color: #3d444d; }
+"""
+
+
+def md_row(cells):
+    return "| " + " | ".join(str(c).replace("|", "\\|") for c in cells) + " |"
+
+
+def inline(text):
+    """Escapes text for HTML, then turns `code` and **bold** into tags."""
+    out = html.escape(str(text), quote=False)
+    out = re.sub(r"`([^`]+)`", r"<code>\1</code>", out)
+    return re.sub(r"\*\*([^*]+)\*\*", r"<strong>\1</strong>", out)
+
+
+def slug(text):
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+
+
+def inline_svg(svg, prefix):
+    """An SVG file's text made fit to sit inside HTML: no XML prolog, and every id (with the
+    references to it) prefixed, so the ids of several charts on one page cannot collide."""
+    svg = svg[svg.index("<svg"):]
+    ids = set(re.findall(r'\bid="([^"]+)"', svg))
+    if ids:
+        pattern = re.compile(r'(\bid="|#)(' + "|".join(map(re.escape, sorted(ids, key=len, reverse=True)))
+                             + r')(?=["\)])')
+        svg = pattern.sub(lambda m: m.group(1) + prefix + m.group(2), svg)
+    return svg

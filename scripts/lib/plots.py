@@ -1,0 +1,205 @@
+"""plots.py — what the report's and compare's charts share: matplotlib set up for SVG, one colour per
+runtime/mechanism, time axes in ns/µs/ms, and the three shapes they draw: rows of dots with
+confidence whiskers, curves, and annotated heat maps. Each chart is saved as SVG (and PNG when asked)
+and handed back as SVG text for inlining.
+"""
+import io
+import math
+import os
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib import colors as mcolors  # noqa: E402
+from matplotlib import ticker  # noqa: E402
+
+import doc  # noqa: E402
+
+plt.rcParams.update({
+    "svg.fonttype": "none",        # text stays text: small files, crisp at any zoom
+    "svg.hashsalt": "ffibench",    # ids the same from run to run
+    "font.family": "DejaVu Sans",
+    "font.size": 9,
+    "axes.titlesize": 10,
+    "axes.titleweight": "bold",
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.grid": True,
+    "grid.color": "#d0d7de",
+    "grid.linewidth": 0.6,
+    "legend.frameon": False,
+    "legend.fontsize": 8,
+})
+
+WIDTH = 7.5  # inches: the report's column
+MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")
+PALETTE = plt.get_cmap("tab10").colors + plt.get_cmap("Dark2").colors
+
+
+def colours(keys):
+    """A stable colour for each key (runtime/mechanism), in the order given."""
+    return {k: PALETTE[i % len(PALETTE)] for i, k in enumerate(keys)}
+
+
+def figure(rows=None, ncols=1, height=None):
+    """A figure one report column wide; tall enough for `rows` labelled rows when given."""
+    if height is None:
+        height = 3.4 if rows is None else max(1.6, 0.9 + 0.24 * rows)
+    fig, axes = plt.subplots(1, ncols, figsize=(WIDTH, height), layout="constrained", squeeze=False)
+    return fig, list(axes[0])
+
+
+def time_axis(ax, which="x"):
+    """Labels an axis of times given in ns (call after plotting): ticks in the unit that suits each
+    (1 ns, 20 µs...). A log axis spanning less than a decade turns linear, so it still has ticks;
+    one spanning a few decades gets ticks at 1, 2 and 5 of each."""
+    axis = ax.xaxis if which == "x" else ax.yaxis
+    lo, hi = sorted(ax.get_xlim() if which == "x" else ax.get_ylim())
+    if axis.get_scale() == "log" and lo > 0:
+        decades = math.log10(hi / lo)
+        if decades < 1:
+            (ax.set_xscale if which == "x" else ax.set_yscale)("linear")
+            axis.set_major_locator(ticker.MaxNLocator(4, min_n_ticks=2))
+        else:
+            axis.set_major_locator(ticker.LogLocator(base=10, subs=(1.0,) if decades > 3 else (1.0, 2.0, 5.0)))
+            axis.set_minor_locator(ticker.LogLocator(base=10, subs=tuple(range(2, 10))))
+            axis.set_minor_formatter(ticker.NullFormatter())
+    axis.set_major_formatter(ticker.FuncFormatter(tick_duration))
+
+
+def tick_duration(ns, _=None):
+    """A tick label for a time in ns: 1 ns, 20 ns, 1 µs, 2.5 ms."""
+    if ns <= 0:
+        return "0"
+    for scale, unit in doc.TIME_UNITS:
+        if ns >= scale:
+            return f"{ns / scale:g} {unit}"
+    return f"{ns:g} ns"
+
+
+def legend_above(ax, ncols=4):
+    """The legend in a row above the plot, where it hides no data."""
+    handles, labels = ax.get_legend_handles_labels()
+    if handles:
+        ax.legend(handles, labels, loc="lower left", bbox_to_anchor=(0, 1.01, 1, 0.1), ncols=ncols,
+                  mode="expand", borderaxespad=0, handletextpad=0.3, fontsize=8)
+
+
+def count_axis(axis, unit=None):
+    """A log axis of counts (batch sizes: 1, 16, 1024) or, with unit=doc.bytes_, of sizes
+    (8 B, 4 KiB, 1 MiB)."""
+    label = (lambda v, _: unit(int(v))) if unit else (lambda v, _: f"{v:g}")
+    axis.set_major_formatter(ticker.FuncFormatter(label))
+    axis.set_minor_formatter(ticker.NullFormatter())
+
+
+def dot_rows(ax, rows, series, log=True):
+    """Rows of dots with whiskers, first row at the top: rows is the list of row labels; each series
+    is {"label", "points": {row: (value, lo, hi)}, optional "colour" or "colours": {row: colour},
+    optional "marker"}. Whiskers are drawn where lo and hi are numbers. On a log axis, values <= 0
+    cannot be drawn: their rows are returned, so the caption can say so."""
+    skipped = []
+    k = len(series)
+    for i, s in enumerate(series):
+        offset = (i - (k - 1) / 2) * min(0.22, 0.8 / max(k, 1))
+        marker = s.get("marker", MARKERS[i % len(MARKERS)])
+        label = s["label"]  # on the first point drawn only, so the legend has one entry per series
+        for r, row in enumerate(rows):
+            if row not in s["points"]:
+                continue
+            v, lo, hi = s["points"][row]
+            if doc.missing(v) or (log and v <= 0):
+                skipped.append(row)
+                continue
+            colour = s.get("colours", {}).get(row, s.get("colour", PALETTE[i % len(PALETTE)]))
+            y = r + offset
+            if not (doc.missing(lo) or doc.missing(hi)) and (not log or lo > 0):
+                ax.plot([lo, hi], [y, y], color=colour, lw=1.4, alpha=0.75, solid_capstyle="butt")
+            ax.plot([v], [y], marker=marker, color=colour, ms=5.5, ls="none", label=label)
+            label = None
+    ax.set_yticks(range(len(rows)))
+    ax.set_yticklabels(rows)
+    ax.set_ylim(len(rows) - 0.5, -0.5)
+    ax.grid(axis="y", visible=False)
+    if log:
+        ax.set_xscale("log")
+    return sorted(set(skipped))
+
+
+def curves(ax, lines, logx=True, logy=True):
+    """One line per entry {"label", "colour", "xs", "ys", optional "lo", "hi"} with markers and,
+    where given, confidence whiskers."""
+    for i, line in enumerate(lines):
+        pts = [(x, y, lo, hi) for x, y, lo, hi in zip(line["xs"], line["ys"], line.get("lo", [None] * len(line["xs"])),
+                                                      line.get("hi", [None] * len(line["xs"])))
+               if not doc.missing(y) and (not logy or y > 0)]
+        if not pts:
+            continue
+        xs, ys = [p[0] for p in pts], [p[1] for p in pts]
+        ax.plot(xs, ys, marker=MARKERS[i % len(MARKERS)], ms=4, lw=1.3, color=line["colour"], label=line["label"])
+        for x, y, lo, hi in pts:
+            if not (doc.missing(lo) or doc.missing(hi)) and (not logy or lo > 0):
+                ax.plot([x, x], [lo, hi], color=line["colour"], lw=1.2, alpha=0.6)
+    if logx:
+        ax.set_xscale("log", base=2)
+    if logy:
+        ax.set_yscale("log")
+
+
+def heatmap(ax, rows, cols, values, texts, cmap="Oranges", norm=None, colour_label=""):
+    """An annotated grid: values[(row, col)] colours a cell (missing: blank), texts[(row, col)] is
+    written in it."""
+    import numpy as np
+    grid = np.full((len(rows), len(cols)), np.nan)
+    for (r, c), v in values.items():
+        if r in rows and c in cols and not doc.missing(v):
+            grid[rows.index(r), cols.index(c)] = v
+    cm = plt.get_cmap(cmap).copy()
+    cm.set_bad("#f3f5f7")
+    image = ax.imshow(np.ma.masked_invalid(grid), cmap=cm, norm=norm, aspect="auto")
+    for (r, c), text in texts.items():
+        if r in rows and c in cols:
+            v = grid[rows.index(r), cols.index(c)]
+            dark = not math.isnan(v) and sum(image.to_rgba(v)[:3]) < 1.5
+            ax.text(cols.index(c), rows.index(r), text, ha="center", va="center", fontsize=7.5,
+                    color="white" if dark else "#1b1f24")
+    ax.set_xticks(range(len(cols)))
+    ax.set_xticklabels(cols, rotation=30, ha="right")
+    ax.set_yticks(range(len(rows)))
+    ax.set_yticklabels(rows)
+    ax.grid(False)
+    ax.tick_params(length=0)
+    for spine in ax.spines.values():
+        spine.set_visible(False)
+    if colour_label:
+        bar = ax.figure.colorbar(image, ax=ax, shrink=0.8, pad=0.01, aspect=30)
+        bar.set_label(colour_label)
+        if isinstance(norm, mcolors.LogNorm):
+            bar.ax.yaxis.set_major_locator(ticker.LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+            bar.ax.yaxis.set_major_formatter(ticker.FuncFormatter(lambda v, _: f"{v:.3g}×"))
+            bar.ax.yaxis.set_minor_locator(ticker.NullLocator())
+    return image
+
+
+def log_norm(values):
+    """A logarithmic colour scale spanning the positive values given (None when there are none)."""
+    pos = [v for v in values if not doc.missing(v) and v > 0]
+    if not pos:
+        return None
+    lo, hi = min(pos), max(pos)
+    return mcolors.LogNorm(vmin=lo, vmax=hi if hi > lo else lo * 1.0001)
+
+
+def save(fig, folder=None, name=None, png=False):
+    """The figure as SVG text; also written to folder/name.svg (and name.png) when folder is given."""
+    buf = io.StringIO()
+    fig.savefig(buf, format="svg", metadata={"Date": None})
+    svg = buf.getvalue()
+    if folder:
+        with open(os.path.join(folder, name + ".svg"), "w", encoding="utf-8") as f:
+            f.write(svg)
+        if png:
+            fig.savefig(os.path.join(folder, name + ".png"), dpi=150, metadata={"Software": None})
+    plt.close(fig)
+    return svg

@@ -1,0 +1,757 @@
+#!/usr/bin/python3
+"""report.py — a results folder as a report people can trust: report.md and a self-contained
+report.html (charts inlined as SVG) in the folder, with every chart also saved beside them as SVG
+(the cost ladder as PNG too, for the README).
+
+Usage: report.py RESULTS_DIR
+
+What is in it, in order: the run's conditions with warnings about anything that makes its numbers
+less trustworthy (each with what to do); a line per runtime (the cheapest way to call the engine,
+and from which value size and batch size the boundary costs under 5 % of the work); the cost
+ladder; the boundary next to the engine's own work; payload curves; batching; instructions per
+call; process start and first call; thread scaling; the --validate verdict when there is one; and
+every benchmark's median, 95 % CI, CV, raw and net. Whatever the folder lacks is said in a note.
+
+Every timing file of the folder is read alike (results.py), so other runtimes' benchmarks join the
+same charts. The definitions behind each figure are written into the report's last section.
+"""
+import math
+import os
+import re
+import sys
+import traceback
+
+import compare
+import doc
+import plots
+import results
+import summary
+
+REF = "c/direct"  # the engine called straight from C: the reference for "the engine's own work"
+SHARE = 0.05      # the boundary is negligible below this share of the work
+SHARE_TEXT = "5 %"
+ALPHA = 0.05
+LADDER = (("noop", "noop"), ("add/mode:latency", "add, latency"), ("add/mode:throughput", "add, throughput"))
+GET_HOT, GET_RANDOM = "get/bytes:64", "get/mode:throughput"
+CV_LIMIT = 0.05
+
+
+def rm_key(rm):
+    return summary.order_key(tuple(rm.split("/", 1)))
+
+
+class Run:
+    """One results folder, read once, with every benchmark's statistics."""
+
+    def __init__(self, folder):
+        self.folder = folder
+        self.benches, self.files = results.load_timing(folder)
+        self.unreadable = []  # optional files that could not be read: left out, with a warning
+        self.prov = self.optional("provenance.json", results.load_provenance, {})
+        self.icount = self.optional("icount.json", results.load_icount, {})
+        self.hyperfine = self.optional("hyperfine.json", results.load_hyperfine, [])
+        self.validate = self.optional("validate.json", results.load_validate, None)
+        self.raw, self.net, self.points, self.shares = {}, {}, {}, {}
+        for b in self.benches.values():
+            if b.mechanism == "control" or not b.samples:
+                continue
+            self.raw[b.name] = results.describe(b.samples)
+            self.net[b.name] = results.describe(results.net_samples(b, self.benches))
+            self.points[(f"{b.runtime}/{b.mechanism}", b.workload)] = b
+        self.rms = sorted({rm for rm, _ in self.points}, key=rm_key)
+        self.runtimes = sorted({rm.split("/")[0] for rm in self.rms}, key=lambda r: (r != "c", r))
+        self.colours = plots.colours(self.rms)
+
+    def optional(self, name, load, empty):
+        try:
+            return load(self.folder)
+        except (OSError, ValueError, KeyError, TypeError, AttributeError) as e:
+            self.unreadable.append(f"`{name}` ({type(e).__name__}: {e})")
+            return empty
+
+    def bench(self, rm, workload):
+        return self.points.get((rm, workload))
+
+    def stat(self, rm, workload):
+        """The net statistics of rm on workload, or None when it was not timed."""
+        b = self.bench(rm, workload)
+        return self.net[b.name] if b else None
+
+    def net_median(self, rm, workload):
+        s = self.stat(rm, workload)
+        return s["median"] if s else None
+
+    def family(self, rm, base, param):
+        """[(N, workload)] for rm's workloads named <base>/<param>:N, by N."""
+        pattern = re.compile(re.escape(base) + "/" + re.escape(param) + r":(\d+)")
+        return sorted((int(m.group(1)), w) for r, w in self.points
+                      if r == rm and (m := pattern.fullmatch(w)))
+
+    def control(self, runtime):
+        return results.control_ns(self.benches, runtime)
+
+
+def point(stat):
+    return (stat["median"], stat["lo"], stat["hi"])
+
+
+def get(d, *keys, default="unavailable"):
+    for k in keys:
+        if not isinstance(d, dict) or k not in d:
+            return default
+        d = d[k]
+    return d
+
+
+# ---- the 5 % definitions ----------------------------------------------------------------------
+
+
+def boundary_share(run, rm, workload):
+    """The share of rm's time per operation on workload that is not the engine's own work, with its
+    confidence interval: (share, lo, hi), or None when a figure is missing or rm has no noop (no
+    crossing of its own to speak of, like c/lmdb, which reads LMDB without the engine).
+        engine(w)  = t(c/direct, w) - t(c/direct, noop) / ops(w)   the engine's own work per operation
+        share      = (t(rm, w) - engine(w)) / t(rm, w) = 1 - (1 - k) / r
+    with t the net median, r = t(rm, w) / t(c/direct, w) and k = t(c/direct, noop) / (ops(w) t(c/direct, w)),
+    the direct call's own share. The interval comes from the bootstrap interval of r (compare.py);
+    for c/direct itself, from that of k."""
+    key = (rm, workload)
+    if key not in run.shares:
+        run.shares[key] = _boundary_share(run, rm, workload)
+    return run.shares[key]
+
+
+def _boundary_share(run, rm, workload):
+    b, ref, call = run.bench(rm, workload), run.bench(REF, workload), run.bench(REF, "noop")
+    if not (b and ref and call and run.bench(rm, "noop")):
+        return None
+    ref_net = results.net_samples(ref, run.benches)
+    t_ref = results.median(ref_net)
+    if t_ref <= 0:
+        return None
+    call_per_op = [x / ref.ops for x in results.net_samples(call, run.benches)]
+    if rm == REF:
+        r = compare.compare_samples(ref_net, call_per_op, ALPHA)
+        return (r["ratio"], *r["ci"])
+    k = results.median(call_per_op) / t_ref
+    r = compare.compare_samples(ref_net, results.net_samples(b, run.benches), ALPHA)
+    return tuple(1.0 - (1.0 - k) / ratio if ratio > 0 else math.nan for ratio in (r["ratio"], *r["ci"]))
+
+
+def crossover(run, rm, base, param):
+    """The smallest N of the <base>/<param>:N family from which on the boundary is shown to cost
+    under SHARE of rm's time: the upper end of the share's CI is under SHARE at N and at every larger
+    N measured. Returns (N or None, [(N, (share, lo, hi) or None)])."""
+    shares = [(n, boundary_share(run, rm, w)) for n, w in run.family(rm, base, param)]
+    found = None
+    for n, share in reversed(shares):
+        if share is None or not share[2] < SHARE:  # a missing interval (nan) shows nothing
+            break
+        found = n
+    return found, shares
+
+
+def crossover_text(run, rm, base, param, unit, detail=True):
+    """'from N', or why not: 'not shown up to N (share, CI up to x)' (without the brackets when
+    detail is False)."""
+    n, shares = crossover(run, rm, base, param)
+    if not shares:
+        return "not measured"
+    if not run.bench(rm, "noop"):
+        return "no noop: no boundary of its own"
+    if all(s is None for _, s in shares):
+        return f"needs `{REF}/{base}/{param}:N` and `{REF}/noop`"
+    if n is not None:
+        return f"from {unit(n)}"
+    last_n, last = shares[-1]
+    if last is None or not detail:
+        return "not shown"
+    return f"not shown up to {unit(last_n)} ({doc.percent(last[0])}, CI up to {doc.percent(last[2])})"
+
+
+# ---- sections ---------------------------------------------------------------------------------
+
+
+def section_conditions(d, run):
+    p, m = run.prov, run.prov.get("machine", {})
+    d.heading("The run")
+    if not p:
+        d.callout("warning", "no provenance.json in this folder: the machine, build and commit are unknown.",
+                  "results folders written by `./scripts/bench` have one; re-run it rather than copying files.")
+    contexts = {name: f["context"] for name, f in run.files.items()}
+    gb = contexts.get("gbench.json", {})
+    lib = get(p, "libraries", "google_benchmark").split(" (")[0]
+    rows = [["folder", f"`{os.path.abspath(run.folder)}`"]]
+    rows += [] if not p else [
+        ["when (UTC)", get(p, "timestamp_utc")],
+        ["machine", f"{get(m, 'cpu_model')}, {get(m, 'logical_cpus')} logical CPUs, SMT {get(m, 'smt')}, "
+                    f"{get(m, 'memory').replace('MemTotal:', '').strip()} memory"],
+        ["host, virtualization", f"{get(p, 'host')}, {get(m, 'virtualization')}"],
+        ["OS", f"{get(p, 'os', 'distribution')}, kernel {get(p, 'os', 'kernel')}"],
+        ["CPU frequency", f"governor {get(m, 'governor')}, boost {get(m, 'boost')}"
+                          + (f"; google-benchmark: {gb['mhz_per_cpu']} MHz, scaling "
+                             f"{'on' if gb.get('cpu_scaling_enabled') else 'off'}" if 'mhz_per_cpu' in gb else "")],
+        ["load average at start", get(m, "load_average_at_start")],
+        ["build", f"{get(p, 'build', 'type')} `{get(p, 'build', 'c_flags')}`, PLT binding "
+                  f"{get(p, 'build', 'plt_binding')}"],
+        ["compiler", get(p, "toolchain", "cc")],
+        ["libraries", f"LMDB {get(p, 'libraries', 'lmdb')}; google-benchmark {lib} (built as "
+                      f"{gb.get('library_build_type', 'unknown')}); glibc {get(p, 'libraries', 'glibc')}"],
+        ["source", f"{get(p, 'source', 'describe')}" + (" (uncommitted changes)" if get(p, "source", "dirty") is True else "")],
+        ["command", f"`{get(p, 'command')}`"],
+        ["repetitions, time each", f"{get(p, 'options', 'repetitions')}, {get(p, 'options', 'min_time')} s"],
+    ]
+    for name, f in run.files.items():
+        count = sum(1 for b in run.benches.values() if b.file == name)
+        about = "" if name in results.GBENCH_FILES else "; ".join(f"{k}: {v}" for k, v in list(f["context"].items())[:8])
+        rows.append([f"timing file `{name}`", f"{count} benchmarks" + (" — cut short" if f["truncated"] else "")
+                     + (f" ({about})" if about else "")])
+    for rt in run.runtimes:
+        c = run.benches.get(results.control_name(rt))
+        rows.append([f"control loop `{results.control_name(rt)}`",
+                     f"{doc.num(run.control(rt))} ns per iteration (subtracted from {rt}'s per-call figures)"
+                     if c and c.samples else "not run: figures are raw"])
+    d.table(["condition", "value"], rows, align="ll")
+
+
+def warnings(run):
+    """[(kind, what, what to do)]: everything that makes this run's numbers less trustworthy."""
+    out = []
+    p, m = run.prov, run.prov.get("machine", {})
+    timed = [b for b in run.benches.values() if b.samples and b.mechanism != "control"]
+    looped = [b for b in timed if not b.per_process]
+
+    for what in run.unreadable:
+        out.append(("warning", f"{what} could not be read and is left out.",
+                    "re-run `./scripts/bench`; the file may have been cut or edited."))
+    for name, f in run.files.items():
+        if f["unreadable"]:
+            out.append(("warning", f"`{name}` was skipped: {f['unreadable']}.",
+                        "keep only google-benchmark JSON timing files in a results folder, named `<runtime>.json`."))
+        if f["truncated"]:
+            out.append(("warning", f"`{name}` was cut short: the run was interrupted, and the benchmarks after "
+                                   "the last complete one are missing.", "re-run `./scripts/bench` to completion."))
+    failed = [b for b in run.benches.values() if b.error and not b.samples]
+    if failed:
+        out.append(("warning", f"{len(failed)} benchmark(s) failed and are left out: "
+                    + "; ".join(f"`{b.name}` ({b.error})" for b in failed[:8]) + (" ..." if len(failed) > 8 else ""),
+                    "a failed benchmark got a wrong answer or an error from the engine; run the conformance "
+                    "tests (`./scripts/test`) and look at the run's output."))
+    for name, ctx in ((n, f["context"]) for n, f in run.files.items()):
+        skipped = ctx.get("ffibench.skipped_shims", "none")
+        if skipped not in ("none", ""):
+            out.append(("warning", f"`{name}`: shims that could not start were skipped: {skipped}.",
+                        "see the run's output for the reason (`ffibench_c: skipping shim ...`)."))
+
+    reps = sorted({len(b.samples) for b in looped})
+    no_ci = [b for b in looped if math.isnan(run.raw[b.name]["lo"])]
+    if reps and (reps[0] < 5 or no_ci):
+        out.append(("warning", (f"{reps[0]} repetition(s) per benchmark" if reps[0] == reps[-1] else
+                                f"as few as {reps[0]} repetition(s) per benchmark")
+                    + (f": too few for a 95 % confidence interval of the median (order statistics need at "
+                       f"least 6), so {len(no_ci)} of {len(looped)} benchmarks have no error bars and their "
+                       "medians may be off by the spread between repetitions" if no_ci else "")
+                    + ".", "run without `--quick` (9 repetitions) or with `--repetitions 9` or more."))
+    noisy = sorted((b for b in looped if run.raw[b.name]["cv"] > CV_LIMIT), key=lambda b: -run.raw[b.name]["cv"])
+    if noisy:
+        out.append(("warning", f"{len(noisy)} of {len(looped)} benchmarks varied by more than "
+                    f"{100 * CV_LIMIT:g} % (coefficient of variation) between repetitions; worst: "
+                    + ", ".join(f"`{b.name}` {doc.percent(run.raw[b.name]['cv'])}" for b in noisy[:5]) + ".",
+                    "close other programs, fix the CPU frequency (below), pin the run to one core "
+                    "(`taskset -c 1 ./scripts/bench`), and raise `--min-time` or `--repetitions`."))
+
+    governor, boost = get(m, "governor"), get(m, "boost")
+    scaling = any(f["context"].get("cpu_scaling_enabled") for f in run.files.values())
+    if governor == "unavailable":
+        out.append(("warning", "the CPU frequency governor could not be read (usual in containers and VMs), so "
+                               "the clock may have changed during the run"
+                    + (f"; boost is {boost}" if boost != "unavailable" else "; whether boost was on is unknown too")
+                    + ".", "prefer bare metal with `sudo cpupower frequency-set -g performance`; compare only with "
+                           "runs from the same machine."))
+    elif governor != "performance" or scaling:
+        out.append(("warning", f"CPU frequency scaling is on (governor `{governor}`): the clock follows the load, "
+                               "so short benchmarks run at varying speed.",
+                    "`sudo cpupower frequency-set -g performance` before the run."))
+    if boost == "on":
+        out.append(("warning", "CPU boost (turbo) is on: the clock depends on temperature and on how many cores "
+                               "are busy, so repetitions and runs differ.",
+                    "`echo 0 | sudo tee /sys/devices/system/cpu/cpufreq/boost` (or `echo 1 | sudo tee "
+                    "/sys/devices/system/cpu/intel_pstate/no_turbo`) for the run."))
+
+    build_types = {get(p, "build", "type")} | {f["context"]["ffibench.build_type"] for f in run.files.values()
+                                                if "ffibench.build_type" in f["context"]}
+    build_types -= {"unavailable", "Release"}
+    if build_types:
+        out.append(("warning", f"our code was not built as Release (build type {', '.join(sorted(build_types))}): "
+                               "the numbers measure unoptimised code.", "run `./scripts/bench` without `FFIBENCH_BUILD_DIR` "
+                                                            "(it builds the release preset)."))
+    if any(f["context"].get("library_build_type") == "debug" for f in run.files.values()):
+        out.append(("note", "the google-benchmark library reports itself as a debug build (Debian's package is "
+                            "built that way). It times our Release code: the timed loop is inlined from its header "
+                            "into our optimised harness, and the library's own (debug) code runs only between "
+                            "batches (starting and stopping timers, bookkeeping), so it adds to the harness's "
+                            "overhead, not to the figures per call; the control loop shows what is left.", ""))
+
+    try:
+        load = float(get(m, "load_average_at_start").split()[0])
+        cpus = int(get(m, "logical_cpus", default=1))
+        if load > 0.2 * cpus:
+            out.append(("warning", f"the 1-minute load average was {load:g} on {cpus} CPUs when the run started: "
+                                   "other work was running in the minute before (a build just before the run "
+                                   "counts too).", "wait for the machine to go idle, or close what runs."))
+    except (ValueError, IndexError):
+        pass
+    virt = get(m, "virtualization")
+    if virt not in ("none", "unavailable", ""):
+        out.append(("warning", f"the run was in a virtual machine or container (`{virt}`): other guests share "
+                               "the CPU and its caches, and the hypervisor can take time away (steal).",
+                    "for numbers to publish, run on bare metal; compare runs only from the same machine."))
+    if get(p, "source", "dirty") is True:
+        out.append(("warning", f"the source tree had uncommitted changes (`{get(p, 'source', 'describe')}`): "
+                               "the commit alone cannot reproduce these numbers.",
+                    "commit first, or keep `git diff` next to the results."))
+    for rt in run.runtimes:
+        control = run.benches.get(results.control_name(rt))
+        if not (control and control.samples):
+            out.append(("note", f"no control loop for runtime `{rt}` (`{results.control_name(rt)}`): its figures "
+                                "are raw, with the timing loop's own cost included.", ""))
+    return out
+
+
+def section_warnings(d, run):
+    d.heading("Before you trust these numbers")
+    found = warnings(run)
+    if not found:
+        d.para("No warnings: a Release build, enough repetitions, steady repetitions, a fixed clock, "
+               "a quiet machine and a clean tree.")
+    for kind, what, todo in found:
+        d.callout(kind, what, todo)
+
+
+def cheapest(run, rt):
+    """(rm, stat, ties, too_few): the runtime's mechanism with the lowest net noop, the others that
+    are not significantly different from it, and whether the repetitions could show a difference."""
+    cands = [(run.net[b.name]["median"], rm, b) for rm in run.rms if rm.split("/")[0] == rt
+             for b in [run.bench(rm, "noop")] if b]
+    if not cands:
+        return None
+    _, rm, best = min(cands, key=lambda c: c[0])
+    ties, too_few = [], False
+    for _, other, b in sorted(cands, key=lambda c: c[0]):
+        if other == rm:
+            continue
+        if compare.min_p(len(best.samples), len(b.samples)) >= ALPHA:
+            too_few = True
+        elif not compare.compare_samples(best.samples, b.samples, ALPHA)["significant"]:
+            ties.append(other)
+    return rm, run.net[best.name], ties, too_few
+
+
+def section_summary(d, run):
+    d.heading("In short")
+    lines = []
+    for rt in run.runtimes:
+        c = cheapest(run, rt)
+        if not c:
+            lines.append(f"**{rt}**: no `noop` measured, so the cheapest way to call the engine is not known.")
+            continue
+        rm, stat, ties, too_few = c
+        text = (f"**{rt}**: the cheapest way to call the engine is `{rm}`, {doc.duration(stat['median'])} per call "
+                f"(`noop`, net)")
+        if too_few:
+            text += "; with this few repetitions no difference between mechanisms can be significant"
+        elif ties:
+            text += "; " + ", ".join(f"`{t}`" for t in ties) + " not significantly different"
+        parts = [f"of {what}: {crossover_text(run, rm, base, param, unit)}"
+                 for what, base, param, unit in (("a `get`", "get", "bytes", lambda n: f"{doc.bytes_(n)} values"),
+                                                 ("batched gets", "batch", "n", lambda n: f"batches of {n}"))
+                 if run.family(rm, base, param)]
+        text += "." + (f" Through it, the boundary costs under {SHARE_TEXT} of the work — {'; '.join(parts)}."
+                       if parts else "")
+        lines.append(text)
+    d.bullets(lines)
+    d.para(f"The boundary is what a call costs beyond the engine's own work; the engine's work is `{REF}`'s "
+           "time less the cost of its own call (see “How the figures are made” at the end).")
+
+
+def section_ladder(d, run):
+    d.heading("The cost ladder")
+    rows = [rm for rm in run.rms if any(run.bench(rm, w) for w, _ in LADDER)]
+    if not rows:
+        d.callout("note", "no `noop` or `add` benchmark in this folder: no cost ladder.", "")
+        return
+    def cheapest_first(rm):
+        noop = run.net_median(rm, "noop")
+        return (noop is None, noop or 0, rm_key(rm))
+    rows.sort(key=cheapest_first)
+    series = [{"label": label, "points": {rm: point(run.stat(rm, w)) for rm in rows if run.stat(rm, w)},
+               "colour": plots.PALETTE[i]} for i, (w, label) in enumerate(LADDER)]
+    fig, (ax,) = plots.figure(rows=len(rows) * 1.3)
+    skipped = plots.dot_rows(ax, rows, series)
+    plots.time_axis(ax)
+    ax.set_xlabel("time per call, control loop subtracted (log scale; whiskers: 95 % CI of the median)")
+    ax.set_title("Cost of one call across each boundary", pad=22)
+    plots.legend_above(ax, 3)
+    svg = plots.save(fig, run.folder, "cost-ladder", png=True)
+    caption = "Median ns per call of `noop`, `add` (latency: each call waits for the one before; throughput: " \
+              "independent calls), control loop subtracted; cheapest first."
+    if skipped:
+        caption += " Not drawn (at or below the control loop's cost): " + ", ".join(skipped) + "."
+    d.figure(svg, "cost-ladder.svg", caption)
+    d.table(["runtime/mechanism"] + [label + " (ns)" for _, label in LADDER],
+            [[f"`{rm}`"] + [cell(run.stat(rm, w)) for w, _ in LADDER] for rm in rows])
+
+
+def cell(stat):
+    """'median [lo, hi]' of a net statistic, or '–'."""
+    if not stat:
+        return "–"
+    ci = doc.interval(stat["lo"], stat["hi"])
+    return doc.num(stat["median"]) + ("" if ci == "–" else f" {ci}")
+
+
+def section_overhead(d, run):
+    d.heading("The boundary next to real work")
+    rows = [rm for rm in run.rms if run.bench(rm, "noop") and (run.bench(rm, GET_HOT) or run.bench(rm, GET_RANDOM))]
+    if not rows:
+        d.callout("note", f"needs `noop` and `{GET_HOT}` or `{GET_RANDOM}` of the same mechanism; "
+                          "not in this folder.", "")
+        return
+    series = [{"label": label, "points": {rm: point(run.stat(rm, w)) for rm in rows if run.stat(rm, w)},
+               "colour": colour, "marker": marker}
+              for w, label, colour, marker in (("noop", "boundary: noop", "#cf222e", "o"),
+                                               (GET_HOT, "get, one hot 64-byte value", "#0969da", "s"),
+                                               (GET_RANDOM, "get, random keys of 100 000", "#1b1f24", "^"))]
+    fig, (ax,) = plots.figure(rows=len(rows) * 1.3)
+    plots.dot_rows(ax, rows, series)
+    for r, rm in enumerate(rows):
+        a, b = run.net_median(rm, "noop"), run.net_median(rm, GET_RANDOM) or run.net_median(rm, GET_HOT)
+        if a and b and a > 0 and b > 0:
+            ax.plot([a, b], [r, r], color="#d0d7de", lw=3, zorder=0)
+    plots.time_axis(ax)
+    ax.set_xlabel("time per call, control loop subtracted (log scale; whiskers: 95 % CI)")
+    ax.set_title("What a crossing costs, next to the work of a get", pad=22)
+    plots.legend_above(ax, 3)
+    svg = plots.save(fig, run.folder, "overhead")
+    d.figure(svg, "overhead.svg", "The cost of an empty call (`noop`) next to a `get` through the same mechanism; "
+                                  "on a log scale the gap is the ratio.")
+    def share(rm, w):
+        noop, work = run.net_median(rm, "noop"), run.net_median(rm, w)
+        return doc.percent(noop / work) if work else "–"
+    table = [[f"`{rm}`", cell(run.stat(rm, "noop")), cell(run.stat(rm, GET_HOT)), share(rm, GET_HOT),
+              cell(run.stat(rm, GET_RANDOM)), share(rm, GET_RANDOM)] for rm in rows]
+    d.table(["runtime/mechanism", "noop (ns)", f"`{GET_HOT}` (ns)", "noop / get", f"`{GET_RANDOM}` (ns)",
+             "noop / get"], table)
+    d.para("`noop / get`: the empty call's cost as a share of the get's. For a mechanism whose cost grows with "
+           "the data it carries (marshal), the payload and batching sections below show the rest.")
+
+
+def section_curve(d, run, base, param, title, xlabel, unit, xunit, file, about):
+    """A payload-style section: ns per operation against N for <base>/<param>:N, and the boundary's
+    share (for the mechanisms with a noop: those that cross a boundary of their own)."""
+    d.heading(title)
+    rms = [rm for rm in run.rms if run.family(rm, base, param)]
+    if not rms:
+        d.callout("note", f"no `{base}/{param}:N` benchmarks in this folder.", "")
+        return
+    crossing = [rm for rm in rms if run.bench(rm, "noop")]
+    fig, (left, right) = plots.figure(ncols=2, height=3.8)
+    lines, share_lines = [], []
+    for rm in rms:
+        fam = run.family(rm, base, param)
+        stats = [run.stat(rm, w) for _, w in fam]
+        lines.append({"label": rm, "colour": run.colours[rm], "xs": [n for n, _ in fam],
+                      "ys": [s["median"] for s in stats], "lo": [s["lo"] for s in stats],
+                      "hi": [s["hi"] for s in stats]})
+        if rm in crossing:
+            shares = [(n, s) for n, s in crossover(run, rm, base, param)[1] if s is not None]
+            share_lines.append({"label": rm, "colour": run.colours[rm], "xs": [n for n, _ in shares],
+                                "ys": [100 * s[0] for _, s in shares], "lo": [100 * s[1] for _, s in shares],
+                                "hi": [100 * s[2] for _, s in shares]})
+    plots.curves(left, lines)
+    plots.curves(right, share_lines, logy=False)
+    ns = sorted({n for rm in rms for n, _ in run.family(rm, base, param)})
+    for ax in (left, right):
+        ax.set_xscale("log", base=2)
+        ax.set_xticks(ns)
+        plots.count_axis(ax.xaxis, xunit)
+        ax.tick_params(axis="x", labelrotation=35 if xunit else 0)
+    plots.time_axis(left, "y")
+    left.set(xlabel=xlabel, ylabel="time per operation, net (log)")
+    plots.legend_above(left, 3)
+    bottom, top = right.get_ylim()
+    right.set_ylim(max(bottom, -25), min(top, 100))  # beyond: noise, which the tables show in full
+    right.axhline(100 * SHARE, color="#cf222e", ls="--", lw=1)
+    right.axhline(0, color="#57606a", lw=0.6)
+    right.yaxis.set_major_formatter(plots.ticker.FuncFormatter(lambda v, _: f"{v:g} %"))
+    right.set(xlabel=xlabel, ylabel=f"boundary's share of the time (dashed: {SHARE_TEXT})")
+    svg = plots.save(fig, run.folder, file)
+    d.figure(svg, f"{file}.svg", about)
+    d.table([xlabel.split(" (")[0]] + [f"`{rm}` ns" for rm in rms],
+            [[unit(n)] + [cell(run.stat(rm, f"{base}/{param}:{n}")) for rm in rms] for n in ns])
+    if not crossing:
+        d.para("No mechanism here has a `noop` benchmark, so the boundary's share is not computed.")
+        return
+
+    def share_cell(share):
+        return "–" if share is None else f"{doc.percent(share[0])} (≤ {doc.percent(share[2])})"
+    rows = [[unit(n)] + [share_cell(boundary_share(run, rm, f"{base}/{param}:{n}")) for rm in crossing] for n in ns]
+    rows.append([f"**under {SHARE_TEXT}**"] + [crossover_text(run, rm, base, param, unit, detail=False)
+                                              for rm in crossing])
+    d.table([xlabel.split(" (")[0]] + [f"`{rm}` boundary share" for rm in crossing], rows)
+    d.para(f"Boundary share: estimate (≤ upper end of its 95 % CI). The boundary is shown to cost under {SHARE_TEXT} "
+           f"from the N where the upper end is under {SHARE_TEXT} and stays under at every larger N. Definition: "
+           "“How the figures are made”.")
+
+
+def section_payload(d, run):
+    section_curve(d, run, "get", "bytes", "Payload: time per get against value size", "value size",
+                  doc.bytes_, doc.bytes_, "payload",
+                  "Left: median ns per `get` of one value of N bytes (log–log; whiskers: 95 % CI). Right: the "
+                  f"boundary's share of that time; under the dashed line it costs less than {SHARE_TEXT} of "
+                  "the work.")
+
+
+def section_batching(d, run):
+    section_curve(d, run, "batch", "n", "Batching: time per key against batch size", "batch size (keys per crossing)",
+                  lambda n: f"n = {n}", None, "batching",
+                  "Left: median ns per key when n keys are fetched in one crossing (log–log; whiskers: 95 % CI). "
+                  "Right: the boundary's share of the time per key.")
+
+
+def section_instructions(d, run):
+    d.heading("Instructions per call")
+    if not run.icount:
+        d.callout("note", "no `icount.json` in this folder (the run had `--no-icount`, was interrupted before "
+                          "the counts, or valgrind failed).", "run `./scripts/bench` without `--no-icount`.")
+        return
+    cells = {}
+    for name in run.icount:
+        parts = name.split("/")
+        if len(parts) < 3 or parts[1] == "control":
+            continue
+        cells[("/".join(parts[2:]), "/".join(parts[:2]))] = results.icount_net(run.icount, name)
+    workloads = sorted({w for w, _ in cells}, key=summary.workload_key)
+    rms = sorted({rm for _, rm in cells}, key=rm_key)
+    relative = {}
+    for w in workloads:
+        row = [v for (w2, _), v in cells.items() if w2 == w and v and v > 0]
+        for rm in rms:
+            v = cells.get((w, rm))
+            if row and v is not None and v > 0:
+                relative[(w, rm)] = v / min(row)
+    fig, (ax,) = plots.figure(height=max(2.5, 1.0 + 0.25 * len(workloads)))
+    plots.heatmap(ax, workloads, rms, relative, {k: doc.num(v) for k, v in cells.items()}, cmap="Oranges",
+                  norm=plots.log_norm(list(relative.values()) + [1.0]),
+                  colour_label="× the row's fewest (log)")
+    ax.set_title("Instructions per operation (callgrind), control loop subtracted")
+    svg = plots.save(fig, run.folder, "instructions")
+    d.figure(svg, "instructions.svg", "Instructions executed per operation, counted by callgrind (exact and "
+                                      "repeatable, unlike times); colour: how many times the fewest of the row.")
+    d.table(["workload"] + [f"`{rm}`" for rm in rms],
+            [[w] + [doc.num(cells.get((w, rm))) for rm in rms] for w in workloads])
+    d.para("Each count is (Ir(n2) − Ir(n1)) / (n2 − n1) / ops from two callgrind runs of the same loop, less the "
+           "control loop's instructions per iteration.")
+
+
+def section_process(d, run):
+    d.heading("Process start and the first call")
+    firsts = [b for b in run.benches.values() if b.per_process and b.samples]
+    if not run.hyperfine and not firsts:
+        d.callout("note", "no `hyperfine.json` and no `first_call` benchmarks in this folder (`--no-process`, "
+                          "a filter that left them out, or an interrupted run).", "run without `--no-process`.")
+        return
+    panels = [p for p in (run.hyperfine, firsts) if p]
+    fig, axes = plots.figure(ncols=len(panels), height=max(2.4, 1.0 + 0.28 * max(len(run.hyperfine), len(firsts))))
+    axes = list(axes)
+    table = []
+    if run.hyperfine:
+        ax = axes.pop(0)
+        stats = {r["command"]: results.describe([t * 1e9 for t in r["times"]]) for r in run.hyperfine}
+        rows = list(stats)
+        plots.dot_rows(ax, rows, [{"label": "process", "points": {r: point(s) for r, s in stats.items()},
+                                   "colours": {r: run.colours.get("/".join(r.split("/")[:2]), "#1b1f24")
+                                               for r in rows}}])
+        plots.time_axis(ax)
+        ax.set_title("Whole process (hyperfine)")
+        ax.set_xlabel("start, one call, exit")
+        table += [[f"`{r}`", s["n"], doc.duration(s["median"]), doc.interval(s["lo"], s["hi"], doc.duration),
+                   doc.percent(s["cv"])] for r, s in stats.items()]
+    else:
+        d.callout("note", "no `hyperfine.json`: whole-process times are missing.", "run without `--no-process`.")
+    if firsts:
+        ax = axes.pop(0)
+        rows = [b.name for b in sorted(firsts, key=lambda b: compare.bench_order(b.name))]
+        plots.dot_rows(ax, rows, [{"label": "first call", "points": {b.name: point(run.raw[b.name]) for b in firsts},
+                                   "colours": {b.name: run.colours.get(f"{b.runtime}/{b.mechanism}") for b in firsts}}])
+        plots.time_axis(ax)
+        ax.set_title("Inside the process")
+        ax.set_xlabel("per process")
+        table += [[f"`{b.name}`", run.raw[b.name]["n"], doc.duration(run.raw[b.name]["median"]),
+                   doc.interval(run.raw[b.name]["lo"], run.raw[b.name]["hi"], doc.duration),
+                   doc.percent(run.raw[b.name]["cv"])] for b in sorted(firsts, key=lambda b: compare.bench_order(b.name))]
+    else:
+        d.callout("note", "no `first_call` benchmarks: the first call per process is missing.", "")
+    svg = plots.save(fig, run.folder, "process")
+    d.figure(svg, "process.svg", "Left: a whole process that makes one call, timed by hyperfine. Right: the first "
+                                 "call in a fresh process (lazy PLT binding included), the second call, and "
+                                 "`dlopen`+`dlsym` (`phase:load`); one sample per process; whiskers: 95 % CI.")
+    d.table(["what", "processes", "median", "95 % CI", "CV"], table)
+
+
+def section_threads(d, run):
+    d.heading("Two threads")
+    pairs = []
+    for b in run.benches.values():
+        if b.threads > 1 and b.samples:
+            base = run.benches.get(re.sub(r"/threads:\d+", "", b.name))
+            if base and base.samples:
+                pairs.append((base, b))
+    if not pairs:
+        d.callout("note", "no `/threads:N` benchmarks with their one-thread counterpart in this folder.", "")
+        return
+    pairs.sort(key=lambda p: compare.bench_order(p[0].name))
+    points, table = {}, []
+    for one, many in pairs:
+        r = compare.compare_samples(one.samples, many.samples, ALPHA)
+        speed = 1.0 / r["ratio"]
+        lo, hi = r["ci"]
+        ci = (1.0 / hi, 1.0 / lo) if not doc.missing(lo) and lo > 0 else (math.nan, math.nan)
+        points[one.name] = (speed, *ci)
+        table.append([f"`{one.name}`", doc.num(run.raw[one.name]["median"]), many.threads,
+                      doc.num(run.raw[many.name]["median"]), f"{doc.num(speed)}× {doc.interval(*ci)}".strip(),
+                      doc.percent(speed / many.threads)])
+    rows = [one.name for one, _ in pairs]
+    fig, (ax,) = plots.figure(rows=len(rows))
+    plots.dot_rows(ax, rows, [{"label": "speed-up", "points": points,
+                               "colours": {one.name: run.colours.get(f"{one.runtime}/{one.mechanism}")
+                                           for one, _ in pairs}}], log=False)
+    threads = max(m.threads for _, m in pairs)
+    ax.axvline(1, color="#57606a", lw=0.8, ls=":")
+    ax.axvline(threads, color="#1a7f37", lw=0.8, ls="--")
+    ax.set_xlim(0, max([threads + 0.5] + [v[0] * 1.1 for v in points.values()]))
+    ax.set_xlabel(f"operations per second with {threads} threads ÷ with 1 (dotted: no gain; dashed: ideal)")
+    ax.set_title("Thread scaling")
+    svg = plots.save(fig, run.folder, "threads")
+    d.figure(svg, "threads.svg", "Throughput with two threads as a multiple of one thread: the one-thread time per "
+                                 "operation ÷ the wall time per operation with both threads running (whiskers: 95 % "
+                                 "bootstrap CI). Raw times.")
+    d.table(["benchmark", "1 thread (ns/op)", "threads", "wall ns/op", "speed-up [95 % CI]", "efficiency"], table)
+
+
+def section_accuracy(d, run):
+    if run.validate is None:
+        return
+    d.heading("Accuracy")
+    v = run.validate
+    checks = v.get("checks", [])
+    verdict = v.get("verdict", "unknown")
+    d.para(f"`./scripts/bench --validate` checked that the suite measures what it claims: verdict **{verdict}** "
+           f"({sum(1 for c in checks if c.get('pass'))} of {len(checks)} checks passed).")
+    if verdict != "pass":
+        d.callout("warning", "the accuracy checks did not all pass: the suite may not resolve differences as "
+                             "small as the ones reported here.", "see the failed checks below, then re-run on a "
+                                                                 "quieter machine.")
+    d.table(["check", "expected", "measured", "result", "detail"],
+            [[c.get("name", "?"), c.get("expected", ""), c.get("measured", ""),
+              "pass" if c.get("pass") else "**FAIL**", c.get("detail", "")] for c in checks], align="lllll")
+
+
+def section_all(d, run):
+    d.heading("Every benchmark")
+    names = sorted(run.raw, key=compare.bench_order)
+    if not names:
+        d.callout("note", "no benchmark has a result in this folder.", "")
+        return
+    rows = []
+    for n in names:
+        raw, net = run.raw[n], run.net[n]
+        flag = " ⚠" if raw["cv"] > CV_LIMIT else ""
+        rows.append([f"`{n}`", raw["n"], doc.num(raw["median"]), doc.interval(raw["lo"], raw["hi"]),
+                     doc.percent(raw["cv"]) + flag, doc.num(net["median"]), doc.interval(net["lo"], net["hi"])])
+    failed = [b for b in run.benches.values() if b.error and not b.samples]
+    rows += [[f"`{b.name}`", 0, "failed", b.error, "", "", ""] for b in failed]
+    d.table(["benchmark", "n", "median (ns/op)", "95 % CI", "CV", "net (ns/op)", "net 95 % CI"], rows)
+    d.para("n: repetitions (processes for `first_call`). ⚠: CV above 5 %. Net: the runtime's control loop per "
+           "iteration taken off, spread over the operations of an iteration; per-process figures have no loop "
+           "and are not changed. A CI of – means too few repetitions for one (fewer than 6).")
+
+
+def section_method(d, run):
+    d.heading("How the figures are made")
+    d.bullets([
+        "Each repetition gives one time per operation: google-benchmark's `real_time` per iteration, in ns, "
+        "divided by the `ops` counter (scan: records per iteration; batch: keys).",
+        "Median and its 95 % confidence interval: the interval between two order statistics of the repetitions, "
+        "chosen from the binomial(n, ½) distribution (distribution-free; needs at least 6 repetitions). "
+        "CV: standard deviation ÷ mean of the repetitions.",
+        "Net: the median of `<runtime>/control/loop` (the same loop with no call) per iteration taken off each "
+        "repetition, divided by `ops`. The control's own uncertainty is not carried into the net CI.",
+        f"The boundary's share of the work, for a mechanism m on workload w: engine(w) = t(`{REF}`, w) − "
+        f"t(`{REF}`, noop) ÷ ops(w) is the engine's own work per operation (the direct call's time less its "
+        "one call per iteration); boundary = t(m, w) − engine(w); share = boundary ÷ t(m, w); t is the net "
+        f"median. Then share = 1 − (1 − k) ÷ r with r = t(m, w) ÷ t(`{REF}`, w) and k = t(`{REF}`, noop) ÷ "
+        f"(ops(w) · t(`{REF}`, w)); for `{REF}` itself the share is k, its own call's cost ÷ its time.",
+        f"Value size (batch size) from which the boundary costs under {SHARE_TEXT}: the smallest N of "
+        f"`get/bytes:N` (`batch/n:N`) at which the upper end of the share's 95 % CI is under {SHARE_TEXT}, and "
+        "stays under at every larger N measured; 'not shown' when the largest N does not get there. The CI of "
+        f"the share comes from a bootstrap of r = t(m, w) ÷ t(`{REF}`, w) (share = 1 − (1 − k) ÷ r, k = "
+        f"t(`{REF}`, noop) ÷ (ops(w) · t(`{REF}`, w)) taken as exact); for `{REF}` itself from a bootstrap of k. "
+        "Only mechanisms with a `noop` have a share: `c/lmdb` reads LMDB without the engine, so it has no "
+        "crossing of its own and is drawn only for the engine's cost.",
+        "Thread scaling: raw one-thread time per operation ÷ raw wall time per operation with N threads "
+        "(google-benchmark divides wall time by every thread's iterations); CI: a bootstrap of the ratio of "
+        "medians (compare.py). Ideal is N.",
+        "Cheapest way to call the engine: the mechanism with the lowest net `noop`; 'not significantly different': "
+        f"Mann–Whitney p ≥ {ALPHA:g} or a bootstrap CI of the ratio that includes 1 (compare.py).",
+    ])
+
+
+SECTIONS = (section_conditions, section_warnings, section_summary, section_ladder, section_overhead,
+            section_payload, section_batching, section_instructions, section_process, section_threads,
+            section_accuracy, section_all, section_method)
+
+
+def build(folder):
+    """Writes report.md, report.html and the charts into folder. Returns the number of sections that
+    could not be drawn (0 when all went well)."""
+    run = Run(folder)
+    d = doc.Doc(f"ffibench report — {os.path.basename(os.path.abspath(folder))}")
+    broken = 0
+    for section in SECTIONS:
+        mark = len(d.blocks)
+        try:
+            section(d, run)
+        except Exception as e:  # noqa: BLE001 — one broken section must not cost the whole report
+            del d.blocks[mark:]
+            broken += 1
+            print(f"report: {section.__name__} failed:", file=sys.stderr)
+            traceback.print_exc()
+            d.callout("warning", f"a section of this report could not be drawn ({section.__name__}: "
+                                 f"{type(e).__name__}: {e}).", "report it, with this results folder.")
+    with open(os.path.join(folder, "report.md"), "w", encoding="utf-8") as f:
+        f.write(d.markdown())
+    with open(os.path.join(folder, "report.html"), "w", encoding="utf-8") as f:
+        f.write(d.html())
+    return broken
+
+
+def main(argv):
+    if len(argv) != 1 or argv[0] in ("-h", "--help"):
+        print(__doc__)
+        return 0 if argv and argv[0] in ("-h", "--help") else 2
+    folder = argv[0]
+    if not os.path.isdir(folder):
+        print(f"report: not a folder: {folder}", file=sys.stderr)
+        return 2
+    try:
+        broken = build(folder)
+    except (OSError, ValueError) as e:  # a timing file that is not google-benchmark JSON
+        print(f"report: cannot read {folder}: {e}", file=sys.stderr)
+        return 2
+    print(f"report: {os.path.join(folder, 'report.html')}, report.md, cost-ladder.svg/.png")
+    return 1 if broken else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,300 @@
+#!/usr/bin/python3
+"""Tests for scripts/report (scripts/lib/report.py) on stored results folders: inputs/report-run is a
+complete folder with known answers (7 repetitions of each benchmark within +-0.3 % of a round value;
+a control loop of 0.25 ns; a second runtime, python, in microseconds with its own control loop; a
+failed benchmark; a noisy one; first calls partly in ms; hyperfine, icount, a failed validate.json;
+a provenance that earns every warning). Also a folder with only a google-benchmark file, an empty
+one and an interrupted one: the report must still be written, with notes. And the HTML must be
+well-formed, self-contained, and open in a browser when one is installed."""
+import html.parser
+import io
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import unittest
+import xml.etree.ElementTree as ET
+from contextlib import redirect_stderr, redirect_stdout
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.join(HERE, "..", "..")
+sys.path.insert(0, os.path.join(ROOT, "scripts", "lib"))
+import report  # noqa: E402
+
+INPUTS = os.path.join(HERE, "inputs")
+CHARTS = ("cost-ladder", "overhead", "payload", "batching", "instructions", "process", "threads")
+VOID = {"meta", "br", "hr", "img", "input", "link", "area", "base", "col", "embed", "source", "track", "wbr"}
+
+
+def make_folder(tmp, files):
+    """A results folder in tmp with the given {name: source path or dict (written as JSON)}."""
+    os.makedirs(tmp, exist_ok=True)
+    for name, src in files.items():
+        if isinstance(src, dict):
+            with open(os.path.join(tmp, name), "w") as f:
+                json.dump(src, f)
+        else:
+            shutil.copy(src, os.path.join(tmp, name))
+    return tmp
+
+
+def build(folder):
+    """report.build, quietly; returns (sections that broke, report.md)."""
+    with redirect_stdout(io.StringIO()), redirect_stderr(io.StringIO()) as err:
+        broken = report.build(folder)
+    if broken:
+        print(err.getvalue(), file=sys.stderr)
+    with open(os.path.join(folder, "report.md"), encoding="utf-8") as f:
+        return broken, f.read()
+
+
+class TagBalance(html.parser.HTMLParser):
+    """Fails on a closing tag that does not close the innermost open one."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.stack, self.errors = [], []
+
+    def handle_starttag(self, tag, attrs):
+        if tag not in VOID:
+            self.stack.append(tag)
+        for name, value in attrs:
+            if name in ("src", "href", "xlink:href") and value and not value.startswith(("#", "data:")):
+                self.errors.append(f"external reference {name}={value}")
+
+    def handle_endtag(self, tag):
+        if not self.stack or self.stack[-1] != tag:
+            self.errors.append(f"</{tag}> closes <{self.stack[-1] if self.stack else 'nothing'}>")
+        else:
+            self.stack.pop()
+
+
+def table_row(md, first_cell):
+    return next(line for line in md.splitlines() if line.startswith(f"| {first_cell} |"))
+
+
+class FullRun(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.mkdtemp()
+        cls.dir = os.path.join(cls.tmp, "run")
+        shutil.copytree(os.path.join(INPUTS, "report-run"), cls.dir)
+        cls.broken, cls.md = build(cls.dir)
+        with open(os.path.join(cls.dir, "report.html"), encoding="utf-8") as f:
+            cls.html = f.read()
+        cls.folder_run = report.Run(cls.dir)
+
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.tmp)
+
+    def test_every_section_drawn(self):
+        self.assertEqual(self.broken, 0)
+        for h in ("The run", "Before you trust these numbers", "In short", "The cost ladder",
+                  "The boundary next to real work", "Payload", "Batching", "Instructions per call",
+                  "Process start and the first call", "Two threads", "Accuracy", "Every benchmark",
+                  "How the figures are made"):
+            self.assertRegex(self.md, r"(?m)^## " + re.escape(h))
+
+    def test_charts_written(self):
+        for name in CHARTS:
+            ET.parse(os.path.join(self.dir, name + ".svg"))  # well-formed XML
+            self.assertIn(f"]({name}.svg)", self.md)
+        with open(os.path.join(self.dir, "cost-ladder.png"), "rb") as f:
+            self.assertEqual(f.read(8), b"\x89PNG\r\n\x1a\n")
+
+    def test_html_well_formed_and_self_contained(self):
+        parser = TagBalance()
+        parser.feed(self.html)
+        parser.close()
+        self.assertEqual(parser.errors, [])
+        self.assertEqual(parser.stack, [])
+        self.assertNotIn("<script", self.html)
+        self.assertNotRegex(self.html, r"(?i)(src|href)=\"(https?:)?//")
+        svgs = re.findall(r"<svg\b.*?</svg>", self.html, re.S)
+        self.assertEqual(len(svgs), len(CHARTS))
+        for svg in svgs:
+            ET.fromstring(svg)
+        ids = re.findall(r'\bid="([^"]+)"', self.html)
+        self.assertEqual(len(ids), len(set(ids)), "ids collide between inlined charts")
+        for ref in set(re.findall(r'(?:href="#|url\(#)([^")]+)', self.html)):
+            self.assertIn(ref, ids)
+
+    @unittest.skipUnless(shutil.which("chromium"), "chromium is not installed")
+    def test_opens_in_a_browser(self):
+        p = subprocess.run(["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--dump-dom",
+                            "file://" + os.path.join(self.dir, "report.html")],
+                           capture_output=True, text=True, timeout=120)
+        self.assertEqual(p.returncode, 0, p.stderr[-2000:])
+        self.assertIn("The cost ladder", p.stdout)
+        self.assertEqual(p.stdout.count("<svg"), len(CHARTS))
+
+    def test_cost_ladder_net_of_each_runtimes_control(self):
+        self.assertIn("| `c/direct` | 1.00 [0.996, 1.00] | 1.50 [1.49, 1.51] | 1.25 [1.25, 1.25] |", self.md)
+        self.assertIn("| `c/handle` | 3.00 [2.99, 3.01] | 5.00 [4.98, 5.02] | 4.00 [3.99, 4.01] |", self.md)
+        # 0.07 us with a 0.02 us control loop: 50 ns
+        self.assertIn("| `python/ctypes` | 50.0 [49.8, 50.2] | 60.0 [59.8, 60.2] | – |", self.md)
+
+    def test_sub_nanosecond_figures_keep_their_digits(self):
+        self.assertIn("| `c/direct/noop/threads:2` | 7 | 0.625 | [0.623, 0.627] |", self.md)
+        self.assertIn("0.250 ns per iteration", self.md)
+
+    def test_boundary_share(self):
+        # direct: call 1 ns, get/bytes:8 50 ns -> k = 0.02; handle 60 ns -> 1 - 0.98 / 1.2
+        share, lo, hi = report.boundary_share(self.folder_run, "c/handle", "get/bytes:8")
+        self.assertAlmostEqual(share, 1 - 0.98 / 1.2)
+        self.assertLess(lo, share)
+        self.assertGreater(hi, share)
+        self.assertAlmostEqual(report.boundary_share(self.folder_run, "c/direct", "get/bytes:8")[0], 0.02, places=3)
+        # batch/n:16: 16 keys per crossing, so the direct call's share is 1 / (16 * 280)
+        self.assertAlmostEqual(report.boundary_share(self.folder_run, "c/direct", "batch/n:16")[0], 1 / 4480, places=5)
+        self.assertIsNone(report.boundary_share(self.folder_run, "c/lmdb", "get/bytes:8"))  # no noop of its own
+
+    def test_where_the_boundary_drops_under_5_percent(self):
+        self.assertEqual(report.crossover(self.folder_run, "c/handle", "get", "bytes")[0], 4096)  # 18 %, 9 %, 2.9 %
+        self.assertEqual(report.crossover(self.folder_run, "c/handle", "batch", "n")[0], 16)      # 9.4 %, 0.4 %
+        self.assertEqual(report.crossover(self.folder_run, "c/direct", "get", "bytes")[0], 8)
+        self.assertIsNone(report.crossover(self.folder_run, "python/ctypes", "get", "bytes")[0])  # 55 %
+        self.assertIn("| **under 5 %** | from 8 B | from 4 KiB | not shown |", self.md)
+
+    def test_summary_line_per_runtime(self):
+        short = self.md.split("## In short")[1].split("##")[0]
+        self.assertIn("**c**: the cheapest way to call the engine is `c/direct`, 1.00 ns", short)
+        self.assertIn("of a `get`: from 8 B values; of batched gets: from batches of 1", short)
+        self.assertIn("**python**: the cheapest way to call the engine is `python/ctypes`, 50.0 ns", short)
+        self.assertIn("not shown up to 8 B values (55.5 %", short)
+
+    def test_warnings(self):
+        warn = self.md.split("## Before you trust")[1].split("## In short")[0]
+        for text in ("`c/handle/put/commit_every:100` (run: wrong answer)",
+                     "`c/handle/get/mode:throughput` 13.2 %",
+                     "governor `powersave`", "boost (turbo) is on", "not built as Release (build type Debug)",
+                     "google-benchmark library reports itself as a debug build",
+                     "load average was 1.5 on 2 CPUs", "(`kvm`)", "uncommitted changes (`abc1234-dirty`)"):
+            self.assertIn(text, warn)
+        self.assertNotIn("repetition(s) per benchmark", warn)  # 7 repetitions: enough
+        self.assertEqual(warn.count("*What to do:*"), warn.count("**warning:**"))
+
+    def test_failed_benchmark_listed(self):
+        self.assertIn("| `c/handle/put/commit_every:100` | 0 | failed | run: wrong answer |", self.md)
+
+    def test_instructions_net_of_the_control(self):
+        self.assertEqual(table_row(self.md, "noop"), "| noop | 5.00 | 22.0 | – |")
+        self.assertEqual(table_row(self.md, "batch/n:16"), "| batch/n:16 | 1,750 | – | – |")  # 1750 - 3/16
+
+    def test_process_and_first_call(self):
+        self.assertIn("| `c/direct/process` | 6 | 640 µs |", self.md)
+        self.assertIn("| `c/dlopen/first_call/phase:load` | 6 | 130 µs | [120 µs, 150 µs] |", self.md)  # from ms
+        self.assertIn("| `c/direct/first_call` | 6 | 150 ns |", self.md)  # no control taken off
+
+    def test_thread_scaling(self):
+        self.assertIn("| `c/direct/noop` | 1.25 | 2 | 0.625 | 2.00× [1.99, 2.01] | 100.0 % |", self.md)
+
+    def test_accuracy_from_validate_json(self):
+        acc = self.md.split("## Accuracy")[1].split("##")[0]
+        self.assertIn("verdict **fail** (1 of 2 checks passed)", acc)
+        self.assertIn("| A/A: direct vs an identical twin | <= 2 of 20 significant | 5 significant | **FAIL** |", acc)
+
+
+class CleanRun(unittest.TestCase):
+    def test_no_warnings_when_nothing_is_wrong(self):
+        tmp = tempfile.mkdtemp()
+        try:
+            with open(os.path.join(INPUTS, "report-run", "gbench.json")) as f:
+                data = json.load(f)
+            data["context"]["library_build_type"] = "release"
+            data["benchmarks"] = [b for b in data["benchmarks"]
+                                  if b["name"] not in ("c/handle/put/commit_every:100", "c/handle/get/mode:throughput")]
+            with open(os.path.join(INPUTS, "report-run", "provenance.json")) as f:
+                prov = json.load(f)
+            prov["machine"].update(governor="performance", boost="off", virtualization="none",
+                                   load_average_at_start="0.05 0.10 0.10 1/100 1")
+            prov["build"]["type"] = "Release"
+            prov["source"].update(describe="abc1234", dirty=False)
+            folder = make_folder(tmp, {"gbench.json": data, "provenance.json": prov})
+            broken, md = build(folder)
+            self.assertEqual(broken, 0)
+            self.assertIn("No warnings", md)
+            self.assertNotIn("**warning:**", md)
+        finally:
+            shutil.rmtree(tmp)
+
+
+class MissingInputs(unittest.TestCase):
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp()
+
+    def tearDown(self):
+        shutil.rmtree(self.tmp)
+
+    def test_only_a_google_benchmark_file(self):
+        # inputs/run: 3 repetitions, a control loop, noop, a scan in us, a failed put; nothing else
+        folder = make_folder(self.tmp, {"gbench.json": os.path.join(INPUTS, "run", "gbench.json")})
+        broken, md = build(folder)
+        self.assertEqual(broken, 0)
+        for note in ("no provenance.json", "as few as 1 repetition(s) per benchmark", "no `icount.json`",
+                     "no `hyperfine.json` and no `first_call` benchmarks", "no `/threads:N` benchmarks",
+                     "no `get/bytes:N` benchmarks", "no `batch/n:N` benchmarks", "`c/direct/put` (run: wrong answer)"):
+            self.assertIn(note, md)
+        self.assertNotIn("## Accuracy", md)
+        self.assertIn("| `c/direct` | 1.50 | – | – |", md)  # no CI with 3 repetitions
+        self.assertTrue(os.path.exists(os.path.join(folder, "report.html")))
+
+    def test_an_empty_folder(self):
+        broken, md = build(self.tmp)
+        self.assertEqual(broken, 0)
+        self.assertIn("no benchmark has a result in this folder", md)
+        self.assertIn("no `noop` or `add` benchmark", md)
+
+    def test_an_interrupted_run(self):
+        folder = make_folder(self.tmp, {"gbench.json": os.path.join(INPUTS, "interrupted-gbench.json")})
+        broken, md = build(folder)
+        self.assertEqual(broken, 0)
+        self.assertIn("`gbench.json` was cut short", md)
+        self.assertIn("| timing file `gbench.json` | 3 benchmarks — cut short |", md)
+
+    def test_optional_fields_absent(self):
+        # google-benchmark entries with neither ops, time_unit nor run_name; provenance without machine
+        entries = [{"name": "c/direct/noop", "run_type": "iteration", "real_time": t} for t in (2.0, 2.1, 1.9)]
+        folder = make_folder(self.tmp, {"gbench.json": {"benchmarks": entries}, "provenance.json": {"host": "h"},
+                                        "hyperfine.json": {"results": [{"command": "c/direct/process"}]},
+                                        "validate.json": {"checks": [{"name": "x"}]}})
+        broken, md = build(folder)
+        self.assertEqual(broken, 0)
+        self.assertIn("| `c/direct` | 2.00 | – | – |", md)
+        self.assertIn("verdict **unknown**", md)
+
+
+    def test_unreadable_optional_files(self):
+        folder = make_folder(self.tmp, {"gbench.json": os.path.join(INPUTS, "run", "gbench.json")})
+        for name, text in (("provenance.json", "{not json"), ("icount.json", '{"nothing": 1}'),
+                           ("hyperfine.json", "[]"), ("validate.json", ""), ("notes.json", '{"a": 1}')):
+            with open(os.path.join(folder, name), "w") as f:
+                f.write(text)
+        broken, md = build(folder)
+        self.assertEqual(broken, 0)
+        for name in ("provenance.json", "icount.json", "hyperfine.json", "validate.json"):
+            self.assertIn(f"`{name}` (", md)
+        self.assertIn("`notes.json` was skipped: not google-benchmark JSON", md)
+
+
+class Wrapper(unittest.TestCase):
+    def test_exit_status(self):
+        script = os.path.join(ROOT, "scripts", "report")
+        tmp = tempfile.mkdtemp()
+        try:
+            make_folder(tmp, {"gbench.json": os.path.join(INPUTS, "run", "gbench.json")})
+            p = subprocess.run([script, tmp], capture_output=True, text=True)
+            self.assertEqual(p.returncode, 0, p.stderr)
+            self.assertTrue(os.path.exists(os.path.join(tmp, "report.html")))
+            self.assertEqual(subprocess.run([script], capture_output=True).returncode, 2)
+            self.assertEqual(subprocess.run([script, os.path.join(tmp, "missing")], capture_output=True).returncode, 2)
+        finally:
+            shutil.rmtree(tmp)
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)

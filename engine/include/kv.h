@@ -328,6 +328,12 @@ KV_API int kv_cursor_open(kv_cursor *KV_OWN *cur, kv_txn *txn, const void *start
 KV_API int kv_cursor_next(kv_cursor *cur, const void **key, size_t *key_len, const void **val,
                           size_t *val_len);
 
+/* Writes while a cursor is open (write transactions) follow LMDB's cursor rules: a record inserted
+ * after the cursor's position is visited; if the record under the cursor is deleted, the next call
+ * continues from the record that followed it when it was deleted (keys inserted meanwhile between
+ * the two are skipped); if the database is emptied, the cursor starts again from the first key.
+ * For an exact walk over a changing transaction, remember the last key and reopen the cursor there. */
+
 /** Closes a cursor and frees it. Closing NULL is a no-op returning KV_OK. Allowed after the cursor's
  *  transaction has ended or been freed.
  * @return KV_OK; KV_E_WRONG_THREAD (not freed). */

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <valgrind/callgrind.h>
 
 #define ICOUNT_N1 64
@@ -71,6 +72,7 @@ int main(int argc, char **argv) {
     have_filter = 1;
   }
   char base[4096];
+  mkdir(argv[1], 0755); /* may exist already */
   snprintf(base, sizeof base, "%s/base.kv", argv[1]);
   if (wl_dataset_create(base) != 0) {
     fprintf(stderr, "icount: cannot create the data set: %s\n", kv_last_error());

@@ -192,6 +192,7 @@ KV_API int kv_env_close(kv_env *env);
  *  KV_E_MAP_FULL, then retry the write in a new transaction.
  * @return KV_OK; KV_E_INVALID (env NULL or size 0); KV_E_BUSY (transactions active in this process,
  *         one-shot calls in other threads included: LMDB remaps only when there are none);
+ *         KV_E_NO_MEMORY (the address space for size cannot be had; the old map stays in use);
  *         KV_E_IO; KV_E_READ_ONLY if the environment is read-only. */
 KV_API int kv_env_set_map_size(kv_env *env, uint64_t size);
 

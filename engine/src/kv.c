@@ -17,6 +17,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <inttypes.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 
 /* ---- Version ----------------------------------------------------------------------------------- */
@@ -304,9 +306,19 @@ int kv_env_close(kv_env *env) {
 int kv_env_set_map_size(kv_env *env, uint64_t size) {
   if (!env || size == 0) return kv__fail(KV_E_INVALID, "kv_env_set_map_size: env NULL or size 0");
   if (env->read_only) return kv__fail(KV_E_READ_ONLY, "kv_env_set_map_size: read-only environment");
+  /* LMDB unmaps the old map before mapping the new one, and a failed mapping leaves the environment
+   * without one (the next transaction would crash): so first make sure the address space for the
+   * new size can be had, and if LMDB fails anyway, go back to the size that worked. */
+  void *probe = mmap(NULL, (size_t)size, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (probe == MAP_FAILED)
+    return kv__fail(KV_E_NO_MEMORY, "kv_env_set_map_size: cannot map %" PRIu64 " bytes", size);
+  munmap(probe, (size_t)size);
   pthread_mutex_lock(&env->lock);
   long active = env->active;
-  int rc = active ? 0 : mdb_env_set_mapsize(env->mdb, (size_t)size);
+  uint64_t old = 0;
+  int rc = active ? 0 : kv_env_map_size(env, &old);
+  if (!active && rc == 0 && (rc = mdb_env_set_mapsize(env->mdb, (size_t)size)) != 0)
+    mdb_env_set_mapsize(env->mdb, (size_t)old);
   pthread_mutex_unlock(&env->lock);
   if (active)
     return kv__fail(KV_E_BUSY, "kv_env_set_map_size: %ld transaction(s) active in this process", active);

@@ -28,7 +28,8 @@
  *                                      test_close_busy_ended_unfreed_txn (BUSY), test_close_other_thread
  *  kv_env_set_map_size ............... test_map_full_then_grow (MAP_FULL via kv_put, grow, retry),
  *                                      test_map_full_oneshot (MAP_FULL via kv_env_put/commit),
- *                                      test_set_map_size_errors (INVALID, BUSY read+write txn, READ_ONLY),
+ *                                      test_set_map_size_errors (INVALID, BUSY read+write txn, READ_ONLY,
+ *                                      NO_MEMORY for a size mmap refuses: the old map stays),
  *                                      test_set_map_size_vs_oneshot_in_other_thread (no remap under a
  *                                      one-shot call of another thread),
  *                                      test_get_ref_survives_map_growth_by_other_process (no remap under
@@ -1008,6 +1009,15 @@ TEST(test_set_map_size_errors) {
   T_OK(kv_env_map_size(env, &sz));
   T_EQ_U64(sz, 4u << 20); /* the refused calls changed nothing */
   T_OK(kv_env_set_map_size(env, 16u << 20));
+  /* An address space no machine has: refused, and the old map stays usable. */
+  T_KV(kv_env_set_map_size(env, UINT64_C(1) << 60), KV_E_NO_MEMORY);
+  T_OK(kv_env_map_size(env, &sz));
+  T_EQ_U64(sz, 16u << 20);
+  T_OK(kv_env_put(env, "after", 5, "ok", 2));
+  char got[2];
+  size_t gl = 0;
+  T_OK(kv_env_get(env, "after", 5, got, sizeof got, &gl));
+  T_EQ_MEM(got, gl, "ok", 2);
   T_OK(kv_env_close(env));
   kv_options ro = opts_of(KV_ENV_READ_ONLY, 0, KV_DURABLE_SYNC);
   T_OK(kv_env_open(&env, t_path("db"), &ro));

@@ -70,6 +70,19 @@ typedef struct kvs_shim {
               kv_scan_fn fn, void *payload, size_t *count);
 } kvs_shim;
 
+/** The initializer of a row whose functions follow the convention kvs__<field> (static, in the row's
+ *  own translation unit): `const kvs_shim kvs_shim_x = KVS_SHIM_ROW("x");`. One list of fields, so a
+ *  field added to kvs_shim is added here once. */
+#define KVS_SHIM_ROW(row_name)                                                                     \
+  {                                                                                                \
+    .name = (row_name), .init = kvs__init, .noop = kvs__noop, .add = kvs__add, .spin = kvs__spin,  \
+    .env_open = kvs__env_open, .env_close = kvs__env_close, .txn_begin = kvs__txn_begin,           \
+    .txn_commit = kvs__txn_commit, .txn_abort = kvs__txn_abort, .put = kvs__put, .get = kvs__get,  \
+    .del = kvs__del, .get_batch = kvs__get_batch, .env_put = kvs__env_put,                         \
+    .env_get = kvs__env_get, .env_del = kvs__env_del, .cursor_open = kvs__cursor_open,             \
+    .cursor_next = kvs__cursor_next, .cursor_close = kvs__cursor_close, .scan = kvs__scan          \
+  }
+
 /** Every row, in a fixed order (direct, plt, dlopen, handle, marshal). */
 extern const kvs_shim *const kvs_shims[];
 extern const size_t kvs_shim_count;

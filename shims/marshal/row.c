@@ -406,26 +406,4 @@ static int kvs__init(const char **why) {
   return KV_OK;
 }
 
-const kvs_shim kvs_shim_marshal = {
-    .name = "marshal",
-    .init = kvs__init,
-    .noop = kvs__noop,
-    .add = kvs__add,
-    .spin = kvs__spin,
-    .env_open = kvs__env_open,
-    .env_close = kvs__env_close,
-    .txn_begin = kvs__txn_begin,
-    .txn_commit = kvs__txn_commit,
-    .txn_abort = kvs__txn_abort,
-    .put = kvs__put,
-    .get = kvs__get,
-    .del = kvs__del,
-    .get_batch = kvs__get_batch,
-    .env_put = kvs__env_put,
-    .env_get = kvs__env_get,
-    .env_del = kvs__env_del,
-    .cursor_open = kvs__cursor_open,
-    .cursor_next = kvs__cursor_next,
-    .cursor_close = kvs__cursor_close,
-    .scan = kvs__scan,
-};
+const kvs_shim kvs_shim_marshal = KVS_SHIM_ROW("marshal");

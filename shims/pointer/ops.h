@@ -140,28 +140,6 @@ static int kvs__init(const char **why);
 #define KVS__STR2(x) #x
 #define KVS__STR(x) KVS__STR2(x)
 
-KVS_ROW_ATTR const kvs_shim KVS__CAT(kvs_shim_, KVS_ROW) = {
-    .name = KVS__STR(KVS_ROW),
-    .init = kvs__init,
-    .noop = kvs__noop,
-    .add = kvs__add,
-    .spin = kvs__spin,
-    .env_open = kvs__env_open,
-    .env_close = kvs__env_close,
-    .txn_begin = kvs__txn_begin,
-    .txn_commit = kvs__txn_commit,
-    .txn_abort = kvs__txn_abort,
-    .put = kvs__put,
-    .get = kvs__get,
-    .del = kvs__del,
-    .get_batch = kvs__get_batch,
-    .env_put = kvs__env_put,
-    .env_get = kvs__env_get,
-    .env_del = kvs__env_del,
-    .cursor_open = kvs__cursor_open,
-    .cursor_next = kvs__cursor_next,
-    .cursor_close = kvs__cursor_close,
-    .scan = kvs__scan,
-};
+KVS_ROW_ATTR const kvs_shim KVS__CAT(kvs_shim_, KVS_ROW) = KVS_SHIM_ROW(KVS__STR(KVS_ROW));
 
 #endif /* FFIBENCH_POINTER_OPS_H */

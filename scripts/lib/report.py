@@ -374,6 +374,71 @@ def section_summary(d, run):
            "time less the cost of its own call (see “How the figures are made” at the end).")
 
 
+CLAIMS = {"dotnet-coreclr": 2000.0, "dotnet-nativeaot": 70.0}  # ns per call, the origin sample's README
+CSHARP = ("dotnet", "mono")
+C_REFERENCE = ("c/direct", "c/plt", "c/dlopen")
+
+
+def duration_cell(stat):
+    """'median [lo, hi]' as durations, or '–'."""
+    if not stat:
+        return "–"
+    ci = doc.interval(stat["lo"], stat["hi"], doc.duration)
+    return doc.duration(stat["median"]) + ("" if ci == "–" else f" {ci}")
+
+
+def cheapest_on(run, rt, workload):
+    """(rm, stat) of the runtime's mechanism with the lowest net median on workload, or None."""
+    cands = [(run.net_median(rm, workload), rm) for rm in run.rms
+             if rm.split("/")[0] == rt and run.stat(rm, workload)]
+    if not cands:
+        return None
+    _, rm = min(cands)
+    return rm, run.stat(rm, workload)
+
+
+def section_origin(d, run):
+    """The question ffibench started from, answered where C# runtimes were measured."""
+    rts = [rt for rt in run.runtimes if rt.startswith(CSHARP)]
+    if not rts:
+        return
+    d.heading("The origin sample's question: what does a call from C# cost?")
+    d.para("The sample this project began from (a Rust engine behind a C ABI, called from C# by P/Invoke) "
+           "claimed that an unmanaged call costs about 2000 ns on CoreCLR and about 70 ns on CoreRT (today's "
+           "NativeAOT), and so that fine-grained native calls are unviable. Its figures came from a "
+           "`bin/Debug` build. Here is the same kind of call measured warm (`noop`, and `add` where each call "
+           "waits for the one before; control loop subtracted) and as the first call of a fresh process, for "
+           "every C# runtime and binding, next to the C shims.")
+    rows = []
+    for rm in [rm for rm in run.rms if rm.split("/")[0] in rts] + [rm for rm in C_REFERENCE if rm in run.rms]:
+        fc = run.bench(rm, "first_call")
+        noop, add = run.stat(rm, "noop"), run.stat(rm, "add/mode:latency")
+        if noop or add or fc:
+            rows.append([f"`{rm}`", cell(noop), cell(add), duration_cell(run.raw.get(fc.name) if fc else None)])
+    d.table(["runtime/mechanism", "noop (ns)", "add, latency (ns)", "first call"], rows)
+    lines = []
+    for rt in rts:
+        warm = cheapest_on(run, rt, "add/mode:latency")
+        # The first P/Invoke through [DllImport] pays for loading the library and building the stub;
+        # other bindings may have loaded the library before their timed call, so they are not compared.
+        fc = run.bench(f"{rt}/dllimport", "first_call")
+        first = (f"{rt}/dllimport", run.raw[fc.name]) if fc and fc.name in run.raw else None
+        if not warm:
+            continue
+        text = f"**{rt}**: a warm `add` costs {doc.duration(warm[1]['median'])} (`{warm[0]}`, the cheapest binding)"
+        claim = CLAIMS.get(rt)
+        if claim:
+            text += f", {claim / warm[1]['median']:.0f}× below the sample's {claim:.0f} ns"
+        if first:
+            text += (f"; the first `[DllImport]` call in a new process (binding it included) costs "
+                     f"{doc.duration(first[1]['median'])}")
+        lines.append(text + ".")
+    d.bullets(lines)
+    d.para("Where the sample's 2000 ns could come from: not the warm call of any runtime or build here — "
+           "compare the Debug build's row and the first-call column, which pays for loading the library and "
+           "building the call stub once.")
+
+
 def section_ladder(d, run):
     d.heading("The cost ladder")
     rows = [rm for rm in run.rms if any(run.bench(rm, w) for w, _ in LADDER)]
@@ -707,7 +772,7 @@ def section_method(d, run):
     ])
 
 
-SECTIONS = (section_conditions, section_warnings, section_summary, section_ladder, section_overhead,
+SECTIONS = (section_conditions, section_warnings, section_summary, section_origin, section_ladder, section_overhead,
             section_payload, section_batching, section_instructions, section_process, section_threads,
             section_accuracy, section_all, section_method)
 

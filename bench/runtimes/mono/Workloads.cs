@@ -123,6 +123,10 @@ namespace FfiBench
 
     /// One mechanism's binding: an environment on its own copy of the data set, a transaction per
     /// workload, and the loops. Run(method, n, param) runs n iterations of one workload.
+    /// The loops of Direct and HandleMech look alike on purpose: each calls its P/Invoke directly
+    /// inside the timed loop. Sharing one loop through an interface or delegate would put a virtual
+    /// call between the loop and the crossing being measured (Mono 6.8 has no static abstract members
+    /// or function pointers to make that free).
     abstract class Mechanism
     {
         public abstract string Name { get; }

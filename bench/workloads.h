@@ -64,6 +64,20 @@ typedef struct wl_def {
   size_t ops;
 } wl_def;
 
+/* Zero, computed from x by an instruction the processor must wait for: it chains one call's
+ * argument to the previous call's result (latency mode), which the compiler cannot fold away. */
+static inline uint64_t wl_zero_after(uint64_t x) {
+#if defined(__GNUC__) && defined(__x86_64__)
+  __asm__("and $0, %0" : "+r"(x));
+#elif defined(__GNUC__) && defined(__aarch64__)
+  __asm__("and %0, %0, xzr" : "+r"(x));
+#else
+  volatile uint64_t v = x;
+  x = v & 0;
+#endif
+  return x;
+}
+
 /** Every workload, in report order; wl_count entries. */
 extern const wl_def wl_defs[];
 extern const size_t wl_count;

@@ -27,7 +27,7 @@ def fmt(x, digits=2):
 
 
 def grid(title, cells, runtimes_mechs, workloads):
-    cols = [f"{r}/{m}" if r != "c" else m for r, m in runtimes_mechs]
+    cols = [m for _, m in runtimes_mechs]
     width = max([len("workload")] + [len(w) for w in workloads])
     lines = [title, f"{'workload':<{width}}  " + "  ".join(f"{c:>10}" for c in cols)]
     for w in workloads:
@@ -102,11 +102,15 @@ def main(folder):
                f"commit {prov.get('source', {}).get('describe', '?')}")
     out.append(f"  control loop (c): {fmt(control, 3)} ns per iteration, subtracted below (each runtime "
                f"its own); {fmt(icontrol, 1)} instructions per iteration")
-    out.append("")
-    out += grid("ns per operation, median, control subtracted", time_cells, rms, workloads)
-    if inst_cells:
-        out.append("")
-        out += grid("instructions per operation (callgrind), control subtracted", inst_cells, rms, workloads)
+    # One grid per runtime (its mechanisms as columns, the workloads it ran as rows): C first.
+    for rt in dict.fromkeys(r for r, _ in rms):
+        cols = [rm for rm in rms if rm[0] == rt]
+        for title, cells in ((f"{rt}: ns per operation, median, control subtracted", time_cells),
+                             (f"{rt}: instructions per operation (callgrind), control subtracted", inst_cells)):
+            shown = [w for w in workloads if any((rm, w) in cells for rm in cols)]
+            if shown:
+                out.append("")
+                out += grid(title, cells, cols, shown)
     if noisy:
         out.append("")
         out.append(f"note: {len(noisy)} benchmark(s) varied by more than 5 % (CV) between repetitions; "

@@ -69,6 +69,19 @@ class CShaped:
             self.end(self.txn, commit=True)  # commit: put's last writes; a read just ends
         self.txn = None
 
+    # The pointer API's (kv.h) end and close, shared by ctypes and cffi; the handle ABI overrides them.
+    def end(self, txn, commit):
+        rc = (self.lib.kv_txn_commit if commit else self.lib.kv_txn_abort)(txn)
+        self.lib.kv_txn_free(txn)
+        if rc:
+            raise _fail("kv_txn_commit", rc)
+
+    def close_env(self):
+        self.lib.kv_env_close(self.env)
+
+    def size(self, n):
+        return n
+
     # ---- loops ------------------------------------------------------------------------------
     def noop(self, n, _param):
         noop = self.f_noop
@@ -262,18 +275,6 @@ class Ctypes(CShaped):
             raise _fail("kv_txn_begin", rc)
         return self._ptr(txn)
 
-    def end(self, txn, commit):
-        rc = (self.lib.kv_txn_commit if commit else self.lib.kv_txn_abort)(txn)
-        self.lib.kv_txn_free(txn)
-        if rc:
-            raise _fail("kv_txn_commit", rc)
-
-    def close_env(self):
-        self.lib.kv_env_close(self.env)
-
-    def size(self, n):
-        return n
-
     @staticmethod
     def sizes(n):
         return (ctypes.c_size_t * n)()
@@ -342,18 +343,6 @@ class CffiBase(CShaped):
         if rc:
             raise _fail("kv_txn_begin", rc)
         return txnp[0]
-
-    def end(self, txn, commit):
-        rc = (self.lib.kv_txn_commit if commit else self.lib.kv_txn_abort)(txn)
-        self.lib.kv_txn_free(txn)
-        if rc:
-            raise _fail("kv_txn_commit", rc)
-
-    def close_env(self):
-        self.lib.kv_env_close(self.env)
-
-    def size(self, n):
-        return n
 
     def sizes(self, n):
         return self.ffi.new("size_t[]", n)

@@ -104,11 +104,17 @@ static inline int kv__room(kv__call *c, size_t size) {
   return KV__LIKELY(size <= c->cap) ? 0 : kv__too_small(c);
 }
 
+/* The arguments ended well and a response of size bytes fits: the check every operation with a
+ * fixed-size response makes before it does anything (so a too-small buffer has no side effect). */
+static inline int kv__args_fit(kv__call *c, const kv__reader *r, size_t size) {
+  int rc = kv__args_end(c, r);
+  return rc ? rc : kv__room(c, size);
+}
+
 /* ---- Calibration ------------------------------------------------------------------------------- */
 static int kv__op_noop(kv__call *c) {
   kv__reader r = kv__args(c);
-  int rc = kv__args_end(c, &r);
-  if (!rc) rc = kv__room(c, KV__R_STATUS);
+  int rc = kv__args_fit(c, &r, KV__R_STATUS);
   if (!rc) kv_noop();
   return rc;
 }
@@ -116,8 +122,7 @@ static int kv__op_noop(kv__call *c) {
 static int kv__op_add(kv__call *c) {
   kv__reader r = kv__args(c);
   int32_t a = kv__rd_i32(&r), b = kv__rd_i32(&r);
-  int rc = kv__args_end(c, &r);
-  if (!rc) rc = kv__room(c, KV__R_I32);
+  int rc = kv__args_fit(c, &r, KV__R_I32);
   if (!rc) kv__st_i32(c->out + KVM_STATUS_SIZE, kv_add(a, b));
   return rc;
 }
@@ -125,8 +130,7 @@ static int kv__op_add(kv__call *c) {
 static int kv__op_spin(kv__call *c) {
   kv__reader r = kv__args(c);
   uint64_t n = kv__rd_u64(&r);
-  int rc = kv__args_end(c, &r);
-  if (!rc) rc = kv__room(c, KV__R_U64);
+  int rc = kv__args_fit(c, &r, KV__R_U64);
   if (!rc) kv__st64(c->out + KVM_STATUS_SIZE, kv_spin(n));
   return rc;
 }
@@ -165,8 +169,7 @@ static int kv__op_env_set_map_size(kv__call *c) {
   kv__reader r = kv__args(c);
   kvh_handle env = kv__rd_u64(&r);
   uint64_t size = kv__rd_u64(&r);
-  int rc = kv__args_end(c, &r);
-  if (!rc) rc = kv__room(c, KV__R_STATUS);
+  int rc = kv__args_fit(c, &r, KV__R_STATUS);
   return rc ? rc : kvh_env_set_map_size(env, size);
 }
 
@@ -176,8 +179,7 @@ static int kv__op_env_set_map_size(kv__call *c) {
 static int kv__op_release(kv__call *c, int (*fn)(kvh_handle)) {
   kv__reader r = kv__args(c);
   kvh_handle h = kv__rd_u64(&r);
-  int rc = kv__args_end(c, &r);
-  if (!rc) rc = kv__room(c, KV__R_STATUS);
+  int rc = kv__args_fit(c, &r, KV__R_STATUS);
   return rc ? rc : fn(h);
 }
 
@@ -188,8 +190,7 @@ static int kv__op_put(kv__call *c, int (*fn)(kvh_handle, const void *, size_t, c
   kvh_handle h = kv__rd_u64(&r);
   const unsigned char *key = kv__rd_bytes(&r, &klen);
   const unsigned char *val = kv__rd_bytes(&r, &vlen);
-  int rc = kv__args_end(c, &r);
-  if (!rc) rc = kv__room(c, KV__R_STATUS);
+  int rc = kv__args_fit(c, &r, KV__R_STATUS);
   return rc ? rc : fn(h, key, klen, val, vlen);
 }
 
@@ -199,8 +200,7 @@ static int kv__op_del(kv__call *c, int (*fn)(kvh_handle, const void *, size_t)) 
   size_t klen;
   kvh_handle h = kv__rd_u64(&r);
   const unsigned char *key = kv__rd_bytes(&r, &klen);
-  int rc = kv__args_end(c, &r);
-  if (!rc) rc = kv__room(c, KV__R_STATUS);
+  int rc = kv__args_fit(c, &r, KV__R_STATUS);
   return rc ? rc : fn(h, key, klen);
 }
 
@@ -231,8 +231,7 @@ static int kv__op_txn_begin(kv__call *c) {
   kv__reader r = kv__args(c);
   kvh_handle env = kv__rd_u64(&r);
   uint32_t flags = kv__rd_u32(&r);
-  int rc = kv__args_end(c, &r);
-  if (!rc) rc = kv__room(c, KV__R_HANDLE);
+  int rc = kv__args_fit(c, &r, KV__R_HANDLE);
   if (rc) return rc;
   kvh_handle txn;
   rc = kvh_txn_begin(&txn, env, flags);
@@ -346,8 +345,7 @@ static int kv__op_cursor_open(kv__call *c) {
   size_t start_len;
   kvh_handle txn = kv__rd_u64(&r);
   const unsigned char *start = kv__rd_opt_bytes(&r, &start_len);
-  int rc = kv__args_end(c, &r);
-  if (!rc) rc = kv__room(c, KV__R_HANDLE);
+  int rc = kv__args_fit(c, &r, KV__R_HANDLE);
   if (rc) return rc;
   kvh_handle cur;
   rc = kvh_cursor_open(&cur, txn, start, start_len);

@@ -167,18 +167,24 @@ static int kvs__write(unsigned op, kvs_obj h, const void *key, size_t klen, cons
   return rc;
 }
 
-static int kvs__remove(unsigned op, kvs_obj h, const void *key, size_t klen) {
-  if (!key && klen) return KV_E_INVALID;
-  if (klen > UINT32_MAX) return KV_E_KEY_SIZE;
+/* Sends `op, handle, key` (DEL, ENV_DEL, GET, ENV_GET) through m; the caller ends m whatever the
+ * result, after reading the response if it wants it. */
+static int kvs__call_key(kvs__msg *m, unsigned op, kvs_obj h, const void *key, size_t klen) {
   size_t len = KVM_HEADER_SIZE + KV__W_U64;
-  if (kv__size_add(&len, kv__w_bytes(klen))) return KV_E_NO_MEMORY;
+  int rc = (!key && klen)                            ? KV_E_INVALID
+           : klen > UINT32_MAX                       ? KV_E_KEY_SIZE
+           : kv__size_add(&len, kv__w_bytes(klen)) ? KV_E_NO_MEMORY
+                                                     : KV_OK;
+  unsigned char *p = kvs__msg_start(m, rc ? 0 : len); /* checked first: nothing allocated for a bad key */
+  if (rc) return rc;
+  if (!p) return KV_E_NO_MEMORY;
+  kv__st_bytes(kv__st64(kv__st_header(p, op), h), key, klen);
+  return kvs__call(m);
+}
+
+static int kvs__remove(unsigned op, kvs_obj h, const void *key, size_t klen) {
   kvs__msg m;
-  int rc = KV_E_NO_MEMORY;
-  unsigned char *p = kvs__msg_start(&m, len);
-  if (p) {
-    kv__st_bytes(kv__st64(kv__st_header(p, op), h), key, klen);
-    rc = kvs__call(&m);
-  }
+  int rc = kvs__call_key(&m, op, h, key, klen);
   kvs__msg_end(&m);
   return rc;
 }
@@ -187,17 +193,9 @@ static int kvs__remove(unsigned op, kvs_obj h, const void *key, size_t klen) {
  * set either way (kv_get's contract). */
 static int kvs__read(unsigned op, kvs_obj h, const void *key, size_t klen, void *buf, size_t cap,
                      size_t *len) {
-  if ((!key && klen) || (!buf && cap)) return KV_E_INVALID;
-  if (klen > UINT32_MAX) return KV_E_KEY_SIZE;
-  size_t rlen = KVM_HEADER_SIZE + KV__W_U64;
-  if (kv__size_add(&rlen, kv__w_bytes(klen))) return KV_E_NO_MEMORY;
+  if (!buf && cap) return KV_E_INVALID;
   kvs__msg m;
-  int rc = KV_E_NO_MEMORY;
-  unsigned char *p = kvs__msg_start(&m, rlen);
-  if (p) {
-    kv__st_bytes(kv__st64(kv__st_header(p, op), h), key, klen);
-    rc = kvs__call(&m);
-  }
+  int rc = kvs__call_key(&m, op, h, key, klen);
   if (rc == KV_OK) {
     kv__reader r = kvs__results(&m);
     size_t vlen;

@@ -152,6 +152,32 @@ static size_t count_records(kvh_handle env) {
   return rc == KV_E_DONE ? n : SIZE_MAX;
 }
 
+/* The three live objects the misuse tests aim at: an environment holding "a", a write transaction on
+ * it, and a cursor in that transaction. */
+static void open_three(kvh_handle *env, kvh_handle *txn, kvh_handle *cur) {
+  *env = open_env();
+  T_CHECK();
+  put_one(*env, "a", "1");
+  T_CHECK();
+  T_OK(kvh_txn_begin(txn, *env, KV_TXN_WRITE));
+  T_OK(kvh_cursor_open(cur, *txn, NULL, 0));
+}
+
+/* After the misuse, open_three's objects still work — the cursor reads "a", the transaction writes
+ * and commits — and closing them leaves no live slot. */
+static void expect_untouched_then_close(kvh_handle env, kvh_handle txn, kvh_handle cur) {
+  char k[4], v[4];
+  size_t kl, vl;
+  T_OK(kvh_cursor_next(cur, k, sizeof k, &kl, v, sizeof v, &vl));
+  T_EQ_MEM(k, kl, "a", 1);
+  T_OK(kvh_put(txn, "b", 1, "2", 1));
+  T_OK(kvh_cursor_close(cur));
+  T_OK(kvh_txn_commit(txn));
+  T_EQ_INT(count_records(env), 2);
+  T_OK(kvh_env_close(env));
+  T_EQ_INT(live_slots(), 0);
+}
+
 /* ---- Invalid values ---------------------------------------------------------------------------- */
 
 static void test_null_handle(void) {
@@ -203,12 +229,9 @@ static uint64_t xorshift(uint64_t *s) {
 }
 
 static void test_forged_handles(void) {
-  kvh_handle env = open_env(), txn, cur;
+  kvh_handle env, txn, cur;
+  open_three(&env, &txn, &cur);
   T_CHECK();
-  put_one(env, "a", "1");
-  T_CHECK();
-  T_OK(kvh_txn_begin(&txn, env, KV_TXN_WRITE));
-  T_OK(kvh_cursor_open(&cur, txn, NULL, 0));
   const kvh_handle live[3] = {env, txn, cur};
 
   for (int i = 0; i < 3; i++) {
@@ -251,16 +274,7 @@ static void test_forged_handles(void) {
   }
 
   /* The live objects were not disturbed by any of it. */
-  char k[4], v[4];
-  size_t kl, vl;
-  T_OK(kvh_cursor_next(cur, k, sizeof k, &kl, v, sizeof v, &vl));
-  T_EQ_MEM(k, kl, "a", 1);
-  T_OK(kvh_put(txn, "b", 1, "2", 1));
-  T_OK(kvh_cursor_close(cur));
-  T_OK(kvh_txn_commit(txn));
-  T_EQ_INT(count_records(env), 2);
-  T_OK(kvh_env_close(env));
-  T_EQ_INT(live_slots(), 0);
+  expect_untouched_then_close(env, txn, cur);
 }
 
 /* ---- Stale handles ------------------------------------------------------------------------------ */
@@ -362,12 +376,9 @@ static void test_stale_after_slot_reuse(void) {
 /* ---- Wrong types -------------------------------------------------------------------------------- */
 
 static void test_wrong_type_every_family(void) {
-  kvh_handle env = open_env(), txn, cur;
+  kvh_handle env, txn, cur;
+  open_three(&env, &txn, &cur);
   T_CHECK();
-  put_one(env, "a", "1");
-  T_CHECK();
-  T_OK(kvh_txn_begin(&txn, env, KV_TXN_WRITE));
-  T_OK(kvh_cursor_open(&cur, txn, NULL, 0));
 
   expect_txn_family(env, KV_E_HANDLE_TYPE);
   T_CHECK();
@@ -386,16 +397,7 @@ static void test_wrong_type_every_family(void) {
   T_EQ_INT(kvh_type(env), KVH_TYPE_ENV);
   T_EQ_INT(kvh_type(txn), KVH_TYPE_TXN);
   T_EQ_INT(kvh_type(cur), KVH_TYPE_CURSOR);
-  char k[4], v[4];
-  size_t kl, vl;
-  T_OK(kvh_cursor_next(cur, k, sizeof k, &kl, v, sizeof v, &vl));
-  T_EQ_MEM(k, kl, "a", 1);
-  T_OK(kvh_put(txn, "b", 1, "2", 1));
-  T_OK(kvh_cursor_close(cur));
-  T_OK(kvh_txn_commit(txn));
-  T_EQ_INT(count_records(env), 2);
-  T_OK(kvh_env_close(env));
-  T_EQ_INT(live_slots(), 0);
+  expect_untouched_then_close(env, txn, cur);
 }
 
 /* ---- Generation wrap and a full table ----------------------------------------------------------- */

@@ -22,6 +22,7 @@ import time
 
 import build
 import timing
+import per_process  # noqa: E402  scripts/lib, put on the path by timing
 import workloads
 
 RUNTIME = "python"
@@ -93,15 +94,8 @@ def run_workers(benches, mode, args, env, base, raw_dir, data_dir):
 
 def first_calls(mechs, rounds, env, raw_dir):
     """The first call in `rounds` fresh interpreters per mechanism, interleaved and shuffled."""
-    rng = random.Random(20261125)
-    rows = {m: [] for m in mechs}
-    for _ in range(rounds):
-        order = list(mechs)
-        rng.shuffle(order)
-        for m in order:
-            res = subprocess.run([PYTHON, os.path.join(HERE, "first_call.py"), m], env=env,
-                                 capture_output=True, text=True, check=True)
-            rows[m].append(tuple(int(x) for x in res.stdout.split()))
+    rows = per_process.measure({m: [PYTHON, os.path.join(HERE, "first_call.py"), m] for m in mechs},
+                               rounds, env)
     with open(os.path.join(raw_dir, "first_call.json"), "w", encoding="utf-8") as f:
         json.dump(rows, f, indent=1)
     out = []

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""first_call.py — the first call into the engine, measured per process, as google-benchmark JSON.
+"""per_process.py — the first call into the engine, measured per process, as google-benchmark JSON.
 
 Runs the first_call_{static,plt,dlopen} programs ROUNDS times each, interleaved in a shuffled order
 per round (so drift hits every variant alike), and writes one google-benchmark-schema file with a
@@ -7,7 +7,10 @@ repetition per process:
   c/<direct|plt|dlopen>/first_call        the first kv_add call (for plt: lazy binding included)
   c/<...>/first_call/call:second          the second call in the same process, for contrast
   c/dlopen/first_call/phase:load          dlopen + dlsym
-Usage: first_call.py BUILD_BENCH_DIR ROUNDS OUT.json
+Usage: per_process.py BUILD_BENCH_DIR ROUNDS OUT.json
+
+measure() is the shared part: runtime harnesses (bench/runtimes/python) time their own first calls
+with it.
 """
 import json
 import os
@@ -24,17 +27,23 @@ def entry(name, i, n, ns):
             "time_unit": "ns"}
 
 
-def main(bench_dir, rounds, out):
+def measure(commands, rounds, env=None):
+    """Runs every command (key -> argv) `rounds` times, the order shuffled in each round (seeded), and
+    returns key -> [(load_ns, first_ns, second_ns)]: the line each process prints."""
     rng = random.Random(20261125)
-    samples = {mech: [] for mech in PROGRAMS}
+    rows = {key: [] for key in commands}
     for _ in range(rounds):
-        order = list(PROGRAMS)
+        order = list(commands)
         rng.shuffle(order)
-        for mech in order:
-            prog = os.path.join(bench_dir, PROGRAMS[mech])
-            res = subprocess.run([prog], capture_output=True, text=True, check=True)
+        for key in order:
+            res = subprocess.run(commands[key], capture_output=True, text=True, check=True, env=env)
             load, first, second = (int(x) for x in res.stdout.split())
-            samples[mech].append((load, first, second))
+            rows[key].append((load, first, second))
+    return rows
+
+
+def main(bench_dir, rounds, out):
+    samples = measure({mech: [os.path.join(bench_dir, prog)] for mech, prog in PROGRAMS.items()}, rounds)
     benches = []
     for mech, rows in samples.items():
         n = len(rows)

@@ -1,91 +1,37 @@
-/* workloads.c — the shared workloads (see workloads.h). */
+/* workloads.c — the C workloads (see workloads.h). */
 #define _GNU_SOURCE
 #include "workloads.h"
 
-#include <errno.h>
-#include <fcntl.h>
-#include <lmdb.h>
 #include <pthread.h>
-#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 /* An empty statement the compiler must keep: the body of the control loop. */
 #define WL_BARRIER() __asm__ volatile("" ::: "memory")
 
-/* ---- Keys -------------------------------------------------------------------------------------- */
-#define WL_MISS_KEYS 4096u
-#define WL_PUT_KEYS 10000u
+/* ---- Data -------------------------------------------------------------------------------------- */
+static wl_data wl_d;
+static pthread_once_t wl_data_once = PTHREAD_ONCE_INIT;
+static const char *wl_data_dir;
+static int wl_data_rc;
+static const char *wl_data_why;
 
-static unsigned char wl_keys[WL_KEYS][WL_KEY_LEN];      /* "key:NNNNNNNNNNNN" */
-static unsigned char wl_miss[WL_MISS_KEYS][WL_KEY_LEN]; /* indices >= WL_KEYS: never present */
-static unsigned char wl_putk[WL_PUT_KEYS][WL_KEY_LEN];  /* "put:NNNNNNNNNNNN" */
-static uint32_t wl_next[WL_KEYS];                       /* one cycle through every key */
-static uint32_t wl_order[WL_KEYS];                      /* a random permutation (throughput) */
-static pthread_once_t wl_once = PTHREAD_ONCE_INIT;
+static void wl_load(void) { wl_data_rc = wl_data_load(wl_data_dir, &wl_d, &wl_data_why); }
 
-static uint64_t wl_rand(uint64_t *s) { /* splitmix64: fixed seeds, the same data everywhere */
-  uint64_t z = (*s += 0x9e3779b97f4a7c15u);
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9u;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebu;
-  return z ^ (z >> 31);
+int wl_use_data(const char *dir, const char **why) {
+  wl_data_dir = dir;
+  pthread_once(&wl_data_once, wl_load);
+  if (wl_data_rc) *why = wl_data_why;
+  return wl_data_rc;
 }
 
-static void wl_key(unsigned char *out, const char *prefix, uint64_t i) {
-  char tmp[WL_KEY_LEN + 1];
-  snprintf(tmp, sizeof tmp, "%s%012llu", prefix, (unsigned long long)(i % 1000000000000u));
-  memcpy(out, tmp, WL_KEY_LEN);
-}
-
-static void wl_init_keys(void) {
-  uint64_t s = 20261125;
-  for (uint32_t i = 0; i < WL_KEYS; i++) {
-    wl_key(wl_keys[i], "key:", i);
-    wl_order[i] = i;
-  }
-  for (uint32_t i = 0; i < WL_MISS_KEYS; i++) wl_key(wl_miss[i], "key:", WL_KEYS + wl_rand(&s) % 1000000u);
-  for (uint32_t i = 0; i < WL_PUT_KEYS; i++) wl_key(wl_putk[i], "put:", i);
-  /* Sattolo's algorithm: a random permutation that is a single cycle. */
-  uint32_t *perm = malloc(sizeof(uint32_t) * WL_KEYS);
-  for (uint32_t i = 0; i < WL_KEYS; i++) perm[i] = i;
-  for (uint32_t i = WL_KEYS - 1; i > 0; i--) {
-    uint32_t j = (uint32_t)(wl_rand(&s) % i), t = perm[i];
-    perm[i] = perm[j], perm[j] = t;
-  }
-  for (uint32_t i = 0; i < WL_KEYS; i++) wl_next[i] = perm[i];
-  free(perm);
-  for (uint32_t i = WL_KEYS - 1; i > 0; i--) { /* Fisher-Yates for the throughput order */
-    uint32_t j = (uint32_t)(wl_rand(&s) % (i + 1)), t = wl_order[i];
-    wl_order[i] = wl_order[j], wl_order[j] = t;
-  }
-}
-
-static void wl_keys_ready(void) { pthread_once(&wl_once, wl_init_keys); }
+const wl_data *wl_data_get(void) { return &wl_d; }
 
 static uint32_t wl_get32(const unsigned char *p) {
   return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
 
-static void wl_put32(unsigned char *p, uint32_t v) {
-  p[0] = (unsigned char)v, p[1] = (unsigned char)(v >> 8);
-  p[2] = (unsigned char)(v >> 16), p[3] = (unsigned char)(v >> 24);
-}
-
-static void wl_value(unsigned char *v, uint32_t i) {
-  for (unsigned b = 8; b < WL_VAL_LEN; b++) v[b] = (unsigned char)(i * 31u + b);
-  wl_put32(v, wl_next[i]);
-  wl_put32(v + 4, i);
-}
-
-const size_t wl_bytes_sizes[] = {8, 64, 512, 4096, 32768, 262144, 1048576, 0};
-
-static size_t wl_bytes_key(unsigned char *out, size_t n) {
-  return (size_t)snprintf((char *)out, 32, "bytes:%zu", n);
-}
-
-/* ---- Data set ---------------------------------------------------------------------------------- */
 kv_options wl_env_options(void) {
   kv_options o = KV_OPTIONS_INIT;
   o.durability = KV_DURABLE_NOSYNC;
@@ -93,59 +39,9 @@ kv_options wl_env_options(void) {
   return o;
 }
 
-int wl_dataset_create(const char *path) {
-  wl_keys_ready();
-  char lock[4096];
-  snprintf(lock, sizeof lock, "%s-lock", path);
-  unlink(path);
-  unlink(lock);
-  kv_options o = wl_env_options();
-  kv_env *env;
-  kv_txn *txn;
-  int rc = kv_env_open(&env, path, &o);
-  if (rc) return rc;
-  if ((rc = kv_txn_begin(&txn, env, KV_TXN_WRITE)) == 0) {
-    unsigned char v[WL_VAL_LEN];
-    for (uint32_t i = 0; i < WL_KEYS && !rc; i++) {
-      wl_value(v, i);
-      rc = kv_put(txn, wl_keys[i], WL_KEY_LEN, v, WL_VAL_LEN);
-    }
-    unsigned char *big = malloc(wl_bytes_sizes[6]);
-    for (size_t i = 0; big && wl_bytes_sizes[i] && !rc; i++) {
-      unsigned char k[32];
-      memset(big, (int)(i + 1), wl_bytes_sizes[i]);
-      rc = kv_put(txn, k, wl_bytes_key(k, wl_bytes_sizes[i]), big, wl_bytes_sizes[i]);
-    }
-    if (!big) rc = KV_E_NO_MEMORY;
-    free(big);
-    int crc = rc ? kv_txn_abort(txn) : kv_txn_commit(txn);
-    kv_txn_free(txn);
-    rc = rc ? rc : crc;
-  }
-  int close_rc = kv_env_close(env);
-  return rc ? rc : close_rc;
-}
-
-int wl_copy_file(const char *src, const char *dst) {
-  char lock[4096];
-  snprintf(lock, sizeof lock, "%s-lock", dst);
-  unlink(lock);
-  int in = open(src, O_RDONLY), out = open(dst, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  int rc = (in < 0 || out < 0) ? KV_E_IO : 0;
-  char buf[1 << 16];
-  ssize_t n;
-  while (!rc && (n = read(in, buf, sizeof buf)) != 0) {
-    if (n < 0 || write(out, buf, (size_t)n) != n) rc = KV_E_IO;
-  }
-  if (in >= 0) close(in);
-  if (out >= 0) close(out);
-  return rc;
-}
-
 /* ---- Setup and teardown ------------------------------------------------------------------------ */
 static int wl_setup(wl_ctx *c, const kvs_shim *s, kvs_obj env, size_t param, unsigned txn_flags,
                     size_t cap) {
-  wl_keys_ready();
   memset(c, 0, sizeof *c);
   c->s = s, c->env = env, c->param = param, c->cap = cap;
   if (cap && !(c->buf = malloc(cap))) return KV_E_NO_MEMORY;
@@ -158,7 +54,6 @@ static int wl_setup(wl_ctx *c, const kvs_shim *s, kvs_obj env, size_t param, uns
 }
 
 static int wl_setup_calib(wl_ctx *c, const kvs_shim *s, kvs_obj env, size_t param) {
-  wl_keys_ready();
   memset(c, 0, sizeof *c);
   c->s = s, c->env = env, c->param = param;
   c->expect = param ? kv_spin(param) : 0; /* the engine's own answer, linked directly */
@@ -172,7 +67,7 @@ static int wl_setup_read(wl_ctx *c, const kvs_shim *s, kvs_obj env, size_t param
 static int wl_setup_bytes(wl_ctx *c, const kvs_shim *s, kvs_obj env, size_t param) {
   int rc = wl_setup(c, s, env, param, KV_TXN_READ, param);
   if (!rc) c->keys = malloc(32), rc = c->keys ? 0 : KV_E_NO_MEMORY;
-  if (!rc) c->chain = wl_bytes_key(c->keys, param); /* chain holds the key's length here */
+  if (!rc) c->key_len = wl_bytes_key(c->keys, param);
   return rc;
 }
 
@@ -255,7 +150,7 @@ static int wl_run_spin(wl_ctx *c, uint64_t n) {
 /* Gets key i and checks the record's identity; returns the value's next-key field via *next. */
 static inline int wl_get_one(wl_ctx *c, uint32_t i, uint32_t *next) {
   size_t len;
-  int rc = c->s->get(c->txn, wl_keys[i], WL_KEY_LEN, c->buf, c->cap, &len);
+  int rc = c->s->get(c->txn, wl_d.keys[i], WL_KEY_LEN, c->buf, c->cap, &len);
   if (rc) return rc;
   if (len != WL_VAL_LEN || wl_get32(c->buf + 4) != i) return WL_WRONG_ANSWER;
   *next = wl_get32(c->buf);
@@ -275,7 +170,7 @@ static int wl_run_get_latency(wl_ctx *c, uint64_t n) {
 static int wl_run_get_throughput(wl_ctx *c, uint64_t n) {
   for (uint64_t k = 0; k < n; k++) {
     uint32_t next;
-    int rc = wl_get_one(c, wl_order[c->chain++ % WL_KEYS], &next);
+    int rc = wl_get_one(c, wl_d.order[c->chain++ % WL_KEYS], &next);
     if (rc) return rc;
   }
   return 0;
@@ -284,7 +179,7 @@ static int wl_run_get_throughput(wl_ctx *c, uint64_t n) {
 static int wl_run_get_miss(wl_ctx *c, uint64_t n) {
   for (uint64_t k = 0; k < n; k++) {
     size_t len;
-    int rc = c->s->get(c->txn, wl_miss[c->chain++ % WL_MISS_KEYS], WL_KEY_LEN, c->buf, c->cap, &len);
+    int rc = c->s->get(c->txn, wl_d.miss[c->chain++ % WL_MISS_KEYS], WL_KEY_LEN, c->buf, c->cap, &len);
     if (rc != KV_E_NOT_FOUND) return rc ? rc : WL_WRONG_ANSWER;
   }
   return 0;
@@ -294,7 +189,7 @@ static int wl_run_put(wl_ctx *c, uint64_t n) {
   unsigned char v[WL_VAL_LEN];
   memset(v, 0x5a, sizeof v);
   for (uint64_t k = 0; k < n; k++) {
-    int rc = c->s->put(c->txn, wl_putk[c->done % WL_PUT_KEYS], WL_KEY_LEN, v, WL_VAL_LEN);
+    int rc = c->s->put(c->txn, wl_d.put_keys[c->done % WL_PUT_KEYS], WL_KEY_LEN, v, WL_VAL_LEN);
     if (rc) return rc;
     if (++c->done % c->param == 0) { /* commit every param puts; no-sync */
       if ((rc = c->s->txn_commit(c->txn)) != 0) return rc;
@@ -308,7 +203,7 @@ static int wl_run_put(wl_ctx *c, uint64_t n) {
 static int wl_run_bytes(wl_ctx *c, uint64_t n) {
   for (uint64_t k = 0; k < n; k++) {
     size_t len;
-    int rc = c->s->get(c->txn, c->keys, (size_t)c->chain, c->buf, c->cap, &len);
+    int rc = c->s->get(c->txn, c->keys, c->key_len, c->buf, c->cap, &len);
     if (rc) return rc;
     if (len != c->param) return WL_WRONG_ANSWER;
   }
@@ -331,7 +226,7 @@ static int wl_run_scan_upcall(wl_ctx *c, uint64_t n) {
   for (uint64_t k = 0; k < n; k++) {
     wl_scan_state st = {0, 0};
     size_t count;
-    int rc = c->s->scan(c->txn, wl_keys[0], WL_KEY_LEN, wl_keys[WL_SCAN_RECORDS], WL_KEY_LEN,
+    int rc = c->s->scan(c->txn, wl_d.keys[0], WL_KEY_LEN, wl_d.keys[WL_SCAN_RECORDS], WL_KEY_LEN,
                         wl_scan_cb, &st, &count);
     if (rc) return rc;
     if (st.n != WL_SCAN_RECORDS || count != WL_SCAN_RECORDS || st.bad) return WL_WRONG_ANSWER;
@@ -343,7 +238,7 @@ static int wl_run_scan_downcall(wl_ctx *c, uint64_t n) {
   unsigned char *kb = c->buf, *vb = c->buf + WL_VAL_LEN;
   for (uint64_t k = 0; k < n; k++) {
     kvs_obj cur;
-    int rc = c->s->cursor_open(&cur, c->txn, wl_keys[0], WL_KEY_LEN);
+    int rc = c->s->cursor_open(&cur, c->txn, wl_d.keys[0], WL_KEY_LEN);
     if (rc) return rc;
     size_t got = 0, kl, vl;
     while (got < WL_SCAN_RECORDS && (rc = c->s->cursor_next(cur, kb, WL_VAL_LEN, &kl, vb, WL_VAL_LEN,
@@ -360,106 +255,159 @@ static int wl_run_scan_downcall(wl_ctx *c, uint64_t n) {
 static int wl_run_batch(wl_ctx *c, uint64_t n) {
   for (uint64_t k = 0; k < n; k++) {
     for (size_t i = 0; i < c->param; i++)
-      memcpy(c->keys + i * WL_KEY_LEN, wl_keys[wl_order[(c->chain + i) % WL_KEYS]], WL_KEY_LEN);
+      memcpy(c->keys + i * WL_KEY_LEN, wl_d.keys[wl_d.order[(c->chain + i) % WL_KEYS]], WL_KEY_LEN);
     c->chain += c->param;
     size_t found;
     int rc = c->s->get_batch(c->txn, c->param, c->keys, c->key_lens, c->buf, c->cap, c->val_lens,
                              &found);
     if (rc) return rc;
-    if (found != c->param || wl_get32(c->buf + 4) != wl_order[(c->chain - c->param) % WL_KEYS])
+    if (found != c->param || wl_get32(c->buf + 4) != wl_d.order[(c->chain - c->param) % WL_KEYS])
       return WL_WRONG_ANSWER;
   }
   return 0;
 }
 
 /* ---- The table --------------------------------------------------------------------------------- */
-static const size_t wl_spin_ns[] = {16, 256, 512, 0}; /* 256 and 512: the 2x known answer */
-static const size_t wl_put_every[] = {100, 0};
-static const size_t wl_batch_ns[] = {1, 4, 16, 64, 256, 1024, 0};
+/* Which rows can run a loop: those that have the function it calls. */
+#define WL_HAS(f) \
+  static bool wl_has_##f(const kvs_shim *s) { return s->f != NULL; }
+WL_HAS(noop)
+WL_HAS(add)
+WL_HAS(spin)
+WL_HAS(get)
+WL_HAS(put)
+WL_HAS(scan)
+WL_HAS(cursor_next)
+WL_HAS(get_batch)
+#undef WL_HAS
 
-#define WL_NEEDS(f) offsetof(kvs_shim, f)
+static bool wl_has_nothing(const kvs_shim *s) {
+  (void)s;
+  return true;
+}
 
-const wl_def wl_loop = {"loop", NULL, NULL, NULL, 0, WL_NEEDS(name), wl_setup_calib, wl_run_loop,
-                        wl_teardown_none, 0};
+#define WL_PARAMS(a) .params = (a), .params_count = sizeof(a) / sizeof((a)[0])
+
+/* Iterations per timed batch: enough that one batch is well over the timer's resolution, few enough
+ * that the last batch's overshoot stays small. */
+static const wl_param wl_spin_n[] = {{16, 128}, {256, 16}, {512, 16}}; /* 256 and 512: the 2x known answer */
+static const wl_param wl_put_every[] = {{WL_PUT_EVERY, 100}};
+static const wl_param wl_bytes[] = {{8, 16},      {64, 16},    {512, 16},    {4096, 16},
+                                    {32768, 1},   {262144, 1}, {1048576, 1}};
+static const wl_param wl_batch_n[] = {{1, 16}, {4, 16}, {16, 16}, {64, 1}, {256, 1}, {1024, 1}};
+
+const wl_def wl_loop = {.name = "loop", .batch = 256, .supported = wl_has_nothing,
+                        .setup = wl_setup_calib, .run = wl_run_loop, .teardown = wl_teardown_none};
 
 const wl_def wl_defs[] = {
-    {"noop", NULL, NULL, NULL, 1, WL_NEEDS(noop), wl_setup_calib, wl_run_noop, wl_teardown_none, 0},
-    {"add", "mode:latency", NULL, NULL, 0, WL_NEEDS(add), wl_setup_calib, wl_run_add_latency,
-     wl_teardown_none, 0},
-    {"add", "mode:throughput", NULL, NULL, 0, WL_NEEDS(add), wl_setup_calib, wl_run_add_throughput,
-     wl_teardown_none, 0},
-    {"spin", NULL, "n", wl_spin_ns, 0, WL_NEEDS(spin), wl_setup_calib, wl_run_spin, wl_teardown_none,
-     0},
-    {"get", "mode:latency", NULL, NULL, 1, WL_NEEDS(get), wl_setup_read, wl_run_get_latency,
-     wl_teardown, 0},
-    {"get", "mode:throughput", NULL, NULL, 0, WL_NEEDS(get), wl_setup_read, wl_run_get_throughput,
-     wl_teardown, 0},
-    {"get_miss", NULL, NULL, NULL, 0, WL_NEEDS(get), wl_setup_read, wl_run_get_miss, wl_teardown, 0},
-    {"put", NULL, "commit_every", wl_put_every, 0, WL_NEEDS(put), wl_setup_put, wl_run_put,
-     wl_teardown_put, 0},
-    {"get", NULL, "bytes", wl_bytes_sizes, 0, WL_NEEDS(get), wl_setup_bytes, wl_run_bytes, wl_teardown,
-     0},
-    {"scan", "dir:upcall", NULL, NULL, 0, WL_NEEDS(scan), wl_setup_scan, wl_run_scan_upcall,
-     wl_teardown, WL_SCAN_RECORDS},
-    {"scan", "dir:downcall", NULL, NULL, 0, WL_NEEDS(cursor_next), wl_setup_scan,
-     wl_run_scan_downcall, wl_teardown, WL_SCAN_RECORDS},
-    {"batch", NULL, "n", wl_batch_ns, 0, WL_NEEDS(get_batch), wl_setup_batch, wl_run_batch,
-     wl_teardown, WL_OPS_PARAM},
+    {.name = "noop", .batch = 256, .threads = true, .supported = wl_has_noop,
+     .setup = wl_setup_calib, .run = wl_run_noop, .teardown = wl_teardown_none},
+    {.name = "add/mode:latency", .batch = 256, .supported = wl_has_add,
+     .setup = wl_setup_calib, .run = wl_run_add_latency, .teardown = wl_teardown_none},
+    {.name = "add/mode:throughput", .batch = 256, .supported = wl_has_add,
+     .setup = wl_setup_calib, .run = wl_run_add_throughput, .teardown = wl_teardown_none},
+    {.name = "spin", .param_name = "n", WL_PARAMS(wl_spin_n), .supported = wl_has_spin,
+     .setup = wl_setup_calib, .run = wl_run_spin, .teardown = wl_teardown_none},
+    {.name = "get/mode:latency", .batch = 256, .threads = true, .supported = wl_has_get,
+     .setup = wl_setup_read, .run = wl_run_get_latency, .teardown = wl_teardown},
+    {.name = "get/mode:throughput", .batch = 256, .supported = wl_has_get,
+     .setup = wl_setup_read, .run = wl_run_get_throughput, .teardown = wl_teardown},
+    {.name = "get_miss", .batch = 256, .supported = wl_has_get,
+     .setup = wl_setup_read, .run = wl_run_get_miss, .teardown = wl_teardown},
+    {.name = "put", .param_name = "commit_every", WL_PARAMS(wl_put_every), .supported = wl_has_put,
+     .setup = wl_setup_put, .run = wl_run_put, .teardown = wl_teardown_put},
+    {.name = "get", .param_name = "bytes", WL_PARAMS(wl_bytes), .supported = wl_has_get,
+     .setup = wl_setup_bytes, .run = wl_run_bytes, .teardown = wl_teardown},
+    {.name = "scan/dir:upcall", .batch = 1, .ops = WL_SCAN_RECORDS, .supported = wl_has_scan,
+     .setup = wl_setup_scan, .run = wl_run_scan_upcall, .teardown = wl_teardown},
+    {.name = "scan/dir:downcall", .batch = 1, .ops = WL_SCAN_RECORDS, .supported = wl_has_cursor_next,
+     .setup = wl_setup_scan, .run = wl_run_scan_downcall, .teardown = wl_teardown},
+    {.name = "batch", .param_name = "n", WL_PARAMS(wl_batch_n), .ops_per_param = true,
+     .supported = wl_has_get_batch, .setup = wl_setup_batch, .run = wl_run_batch, .teardown = wl_teardown},
 };
-const size_t wl_count = sizeof wl_defs / sizeof wl_defs[0];
+const size_t wl_defs_count = sizeof wl_defs / sizeof wl_defs[0];
 
-int wl_supported(const wl_def *w, const kvs_shim *s) {
-  if (w->needs == WL_NEEDS(name)) return 1; /* the control calls nothing */
-  void (*f)(void);
-  memcpy(&f, (const char *)s + w->needs, sizeof f); /* every other field is a function pointer */
-  return f != NULL;
+void wl_write_workloads(FILE *f) {
+  for (size_t i = 0; i < wl_defs_count; i++) {
+    const wl_def *w = &wl_defs[i];
+    fprintf(f, "workload\t%s\t%s\t", w->name, w->param_name ? w->param_name : "-");
+    for (size_t k = 0; w->param_name && k < w->params_count; k++)
+      fprintf(f, "%s%zu", k ? "," : "", w->params[k].value);
+    if (!w->param_name) fprintf(f, "-");
+    if (w->ops_per_param) fprintf(f, "\t%s\n", w->param_name);
+    else fprintf(f, "\t%zu\n", w->ops ? w->ops : 1);
+  }
 }
 
-size_t wl_ops(const wl_def *w, size_t param) {
-  if (w->ops == WL_OPS_PARAM) return param ? param : 1;
-  return w->ops ? w->ops : 1;
+/* ---- Rows and benchmarks ----------------------------------------------------------------------- */
+static wl_row wl_rows_[16];
+static size_t wl_rows_count;
+static pthread_once_t wl_rows_once = PTHREAD_ONCE_INIT;
+
+static void wl_make_rows(void) {
+  for (size_t i = 0; i < kvs_shim_count && wl_rows_count + 1 < sizeof wl_rows_ / sizeof wl_rows_[0]; i++)
+    wl_rows_[wl_rows_count++] = (wl_row){.name = kvs_shims[i]->name, .shim = kvs_shims[i]};
+  wl_rows_[wl_rows_count++] = (wl_row){.name = wl_lmdb_row.name, .shim = &wl_lmdb_row};
 }
 
-int wl_name(char *buf, size_t cap, const kvs_shim *s, const wl_def *w, size_t param) {
-  int n = snprintf(buf, cap, "c/%s/%s", w == &wl_loop ? "control" : s->name, w->name);
-  if (w->tag && n >= 0 && (size_t)n < cap) n += snprintf(buf + n, cap - (size_t)n, "/%s", w->tag);
-  if (w->param_name && n >= 0 && (size_t)n < cap)
-    n += snprintf(buf + n, cap - (size_t)n, "/%s:%zu", w->param_name, param);
-  return n;
+const wl_row *wl_rows(size_t *count) {
+  pthread_once(&wl_rows_once, wl_make_rows);
+  *count = wl_rows_count;
+  return wl_rows_;
 }
 
-size_t wl_rows(const kvs_shim **out, size_t cap) {
+static int wl_add_bench(wl_bench *b, const wl_row *r, const wl_def *w, const wl_param *p, int threads) {
+  size_t param = p ? p->value : 0;
+  int n = snprintf(b->name, sizeof b->name, "c/%s/%s", w == &wl_loop ? "control" : r->name, w->name);
+  if (w->param_name && n >= 0 && (size_t)n < sizeof b->name)
+    n += snprintf(b->name + n, sizeof b->name - (size_t)n, "/%s:%zu", w->param_name, param);
+  b->row = r, b->def = w, b->param = param, b->threads = threads;
+  b->batch = p ? p->batch : w->batch;
+  b->ops = w->ops_per_param ? param : w->ops ? w->ops : 1;
+  return n > 0 && (size_t)n < sizeof b->name;
+}
+
+wl_bench *wl_benches(const wl_row *rows, size_t nrows, size_t *count) {
+  size_t cap = 1;
+  for (size_t r = 0; r < nrows; r++)
+    for (size_t i = 0; i < wl_defs_count; i++)
+      cap += (wl_defs[i].param_name ? wl_defs[i].params_count : 1) * (wl_defs[i].threads ? 2 : 1);
+  wl_bench *out = calloc(cap, sizeof *out);
   size_t n = 0;
-  for (size_t i = 0; i < kvs_shim_count; i++, n++)
-    if (n < cap) out[n] = kvs_shims[i];
-  if (n < cap) out[n] = &wl_lmdb_row;
-  return n + 1;
+  if (!out || !nrows || !wl_add_bench(&out[n++], &rows[0], &wl_loop, NULL, 1)) {
+    free(out);
+    *count = 0;
+    return NULL;
+  }
+  for (size_t r = 0; r < nrows; r++) {
+    for (size_t i = 0; i < wl_defs_count; i++) {
+      const wl_def *w = &wl_defs[i];
+      if (!w->supported(rows[r].shim) || (rows[r].only && strcmp(rows[r].only, w->name) != 0)) continue;
+      size_t np = w->param_name ? w->params_count : 1;
+      for (size_t k = 0; k < np; k++)
+        for (int t = 1; t <= (w->threads ? 2 : 1); t++)
+          if (!wl_add_bench(&out[n++], &rows[r], w, w->param_name ? &w->params[k] : NULL, t)) n--;
+    }
+  }
+  *count = n;
+  return out;
 }
 
-int wl_open_row(const kvs_shim *s, const char *dir, kvs_obj *env, const char **why) {
-  char base[4096], path[4096];
-  snprintf(base, sizeof base, "%s/base.kv", dir);
-  snprintf(path, sizeof path, "%s/%s.kv", dir, s->name);
+int wl_open_row(const wl_row *r, const char *scratch, kvs_obj *env, const char **why) {
+  const kvs_shim *s = r->shim;
   if (!s->env_open || !s->txn_begin) {
     *why = "the row lacks env_open or txn_begin";
     return KV_E_INTERNAL;
   }
   int rc = s->init ? s->init(why) : 0;
   if (rc) return rc;
-  if ((rc = wl_copy_file(base, path)) != 0) {
-    *why = "cannot copy the data set";
+  char path[4096];
+  snprintf(path, sizeof path, "%s/%s.kv", scratch, r->name);
+  if ((rc = wl_copy_base(wl_data_dir, path)) != 0) {
+    *why = "cannot copy the data set's base.kv";
     return rc;
   }
   kv_options o = wl_env_options();
   if ((rc = s->env_open(env, path, &o)) != 0) *why = kv_last_error();
   return rc;
-}
-
-uint64_t wl_batch_size(const wl_def *w, size_t param) {
-  if (w->run == wl_run_bytes) return param >= 32768 ? 1 : 16;
-  if (w->run == wl_run_scan_upcall || w->run == wl_run_scan_downcall) return 1;
-  if (w->run == wl_run_batch) return param >= 64 ? 1 : 16;
-  if (w->run == wl_run_spin) return param >= 256 ? 16 : 128;
-  if (w->run == wl_run_put) return 100;
-  return 256;
 }

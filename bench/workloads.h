@@ -1,38 +1,30 @@
-/* workloads.h — the workload vocabulary every harness shares, written once in C.
+/* workloads.h — the C workloads: one declarative table, run by google-benchmark (ffibench_c) and by
+ * the instruction counter (ffibench_icount), listed for the driver (bench/driver) by ffibench_c.
  *
- * A workload is a loop of N calls through one shim row, with its own setup and teardown. The
- * google-benchmark harness (ffibench_c) times the loop in batches; the instruction counter
- * (ffibench_icount) runs the same loop under callgrind. Because the loop itself is shared, the
- * control workload `loop` (the same loop with no call in it) measures exactly the overhead the
- * reports subtract.
+ * A workload is a loop of N iterations through one row (a shim of shims/shim.h, the raw-LMDB
+ * baseline, or a validation variant), with its own setup and teardown. Its table entry says what it
+ * is: its name, its parameter and values, the iterations per timed batch, the engine operations per
+ * iteration, whether it also runs on two threads, and which rows can run it. The control workload
+ * `loop` is the same loop with nothing in it.
  *
  * Every workload checks what it gets back (return codes, lengths, the identity embedded in each
  * value): a wrong answer makes it return WL_WRONG_ANSWER or the kv error, and the harness fails that
- * benchmark.
- *
- * The data set (wl_dataset_create) is one LMDB file with:
- *   - WL_KEYS records "key:NNNNNNNNNNNN" (16-byte keys) -> 64-byte values. Value bytes 0..3 hold the
- *     index of the next key in one random cycle through every key (so latency-mode `get` chases a
- *     pointer through the store, each call depending on the one before), bytes 4..7 the record's own
- *     index (checked on every get);
- *   - one record "bytes:N" of N bytes for each N in wl_bytes_sizes.
- * Each shim opens its own copy of the file (LMDB: one open per file per process).
+ * benchmark. The data come from a data folder (dataset.h), loaded once per process with
+ * wl_use_data; each row works on its own copy of the data set's database.
  */
 #ifndef FFIBENCH_WORKLOADS_H
 #define FFIBENCH_WORKLOADS_H
 
+#include "dataset.h"
 #include "shim.h"
+
+#include <stdbool.h>
 
 #ifdef __cplusplus
 extern "C" {
 #endif
 
-#define WL_KEYS 100000u
-#define WL_KEY_LEN 16u
-#define WL_VAL_LEN 64u
-#define WL_SCAN_RECORDS 1024u /* records per scan iteration */
-#define WL_WRONG_ANSWER 1000  /* positive, so never mistaken for a kv error */
-#define WL_OPS_PARAM ((size_t)-1)
+#define WL_WRONG_ANSWER 1000 /* positive, so never mistaken for a kv error */
 
 /* State of one workload in one thread. */
 typedef struct wl_ctx {
@@ -44,25 +36,82 @@ typedef struct wl_ctx {
   uint64_t done;          /* calls made so far (for put's commit interval) */
   unsigned char *buf;     /* output buffer */
   size_t cap;
-  unsigned char *keys;    /* batch: packed keys */
+  unsigned char *keys;    /* batch: packed keys; bytes: the record's key */
+  size_t key_len;         /* bytes: the record key's length */
   size_t *key_lens, *val_lens;
   uint64_t expect;        /* a precomputed answer (spin) */
 } wl_ctx;
 
+/** One value of a workload's parameter, and the iterations per timed batch at that value. */
+typedef struct wl_param {
+  size_t value;
+  uint64_t batch;
+} wl_param;
+
 typedef struct wl_def {
-  const char *name;       /* the workload part of the benchmark name: get, get_miss, put, ... */
-  const char *tag;        /* NULL, or a fixed "key:value" part of the name (mode:latency, dir:upcall) */
-  const char *param_name; /* NULL, or the parameter's name in the benchmark name (bytes, n, ...) */
-  const size_t *params;   /* the parameter values, ending with 0 (NULL when param_name is NULL) */
-  int threads;            /* also run with 2 threads */
-  size_t needs;           /* offsetof(kvs_shim, f) of the shim function it calls: rows without f skip it */
+  const char *name;        /* the workload part of the benchmark name, tags included: "get/mode:latency" */
+  const char *param_name;  /* NULL, or the parameter's name in the benchmark name ("bytes": get/bytes:N) */
+  const wl_param *params;  /* params_count values (param_name != NULL) */
+  size_t params_count;
+  uint64_t batch;          /* iterations per timed batch when there is no parameter */
+  size_t ops;              /* engine operations per iteration (scan: its records); 0 means 1 */
+  bool ops_per_param;      /* the operations per iteration are the parameter's value (batch/n:N) */
+  bool threads;            /* also run on two threads at once (name/threads:2) */
+  bool (*supported)(const kvs_shim *s); /* whether row s has what the loop calls */
   int (*setup)(wl_ctx *c, const kvs_shim *s, kvs_obj env, size_t param);
   int (*run)(wl_ctx *c, uint64_t n); /* n iterations; 0 or an error */
   void (*teardown)(wl_ctx *c);
-  /* Engine operations per iteration, which reports divide by: 0 means 1, WL_OPS_PARAM the
-   * parameter (batch:n), another value that many (scan: WL_SCAN_RECORDS records). */
-  size_t ops;
 } wl_def;
+
+/** A row of benchmarks: a shim under a name, running every workload it supports or only one. */
+typedef struct wl_row {
+  const char *name;  /* c/<name>/... */
+  const kvs_shim *shim;
+  const char *only;  /* NULL, or the one workload (wl_def.name) this row runs */
+} wl_row;
+
+/** One benchmark: a row, a workload and a parameter value, with its name and what the harness needs. */
+typedef struct wl_bench {
+  char name[160];     /* c/<row>/<workload>[/<param>:<value>] (threads: google-benchmark adds /threads:2) */
+  const wl_row *row;
+  const wl_def *def;
+  size_t param;
+  uint64_t batch;     /* iterations per timed batch */
+  size_t ops;         /* engine operations per iteration */
+  int threads;        /* 1 or 2 */
+} wl_bench;
+
+/** Every workload, in report order, and the control (the shared loop with nothing in it). */
+extern const wl_def wl_defs[];
+extern const size_t wl_defs_count;
+extern const wl_def wl_loop;
+
+/** The rows a run measures: every shim of the shim table, then the raw-LMDB baseline. */
+const wl_row *wl_rows(size_t *count);
+/** The rows --validate measures (validate_rows.c): direct, its A/A twin and its delay variants. */
+const wl_row *wl_validate_rows(size_t *count);
+
+/** Every benchmark of rows[0..nrows) — the control c/control/loop first, on rows[0] — in table
+ *  order: a malloc'd array of *count entries (free it). A /threads:2 benchmark is its own entry. */
+wl_bench *wl_benches(const wl_row *rows, size_t nrows, size_t *count);
+
+/** Loads the data folder dir for this process's workloads (once; later calls return the first
+ *  result). 0, or a kv error with the reason in *why. */
+int wl_use_data(const char *dir, const char **why);
+
+/** The data the workloads use (after wl_use_data). */
+const wl_data *wl_data_get(void);
+
+/** Makes row r ready: init, a fresh copy of the data set as scratch/<name>.kv, and an environment
+ *  open on it. 0, or a kv error with a reason in *why. */
+int wl_open_row(const wl_row *r, const char *scratch, kvs_obj *env, const char **why);
+
+/** Options for opening a data set copy: no-sync (benchmarks never fsync), a map large enough. */
+kv_options wl_env_options(void);
+
+/** The raw-LMDB baseline row: env_open, env_close, txn_begin, txn_abort and get only, straight on
+ *  mdb_* with the engine's flags and the same copy into the caller's buffer. */
+extern const kvs_shim wl_lmdb_row;
 
 /* Zero, computed from x by an instruction the processor must wait for: it chains one call's
  * argument to the previous call's result (latency mode), which the compiler cannot fold away. */
@@ -77,55 +126,6 @@ static inline uint64_t wl_zero_after(uint64_t x) {
 #endif
   return x;
 }
-
-/** Every workload, in report order; wl_count entries. */
-extern const wl_def wl_defs[];
-extern const size_t wl_count;
-
-/** The control: the shared loop with nothing in it. */
-extern const wl_def wl_loop;
-
-/** Value sizes of the `bytes` curve, ending with 0. */
-extern const size_t wl_bytes_sizes[];
-
-/** Iterations per timed batch for a workload and parameter: enough that one batch takes well over
- *  the timer's resolution, few enough that overshoot stays small. */
-uint64_t wl_batch_size(const wl_def *w, size_t param);
-
-/** Whether shim s has the function workload w calls. */
-int wl_supported(const wl_def *w, const kvs_shim *s);
-
-/** Engine operations per iteration of w with parameter param (at least 1). */
-size_t wl_ops(const wl_def *w, size_t param);
-
-/** The benchmark name of w with param on row s: c/<shim>/<workload>[/<tag>][/<param>:<value>]
- *  (c/control/loop for the control). Returns snprintf's result. */
-int wl_name(char *buf, size_t cap, const kvs_shim *s, const wl_def *w, size_t param);
-
-/** Every row a harness measures: the shim table's rows, then the raw-LMDB baseline. Writes at most
- *  cap pointers and returns how many rows there are. */
-size_t wl_rows(const kvs_shim **out, size_t cap);
-
-/** Makes row s ready in dir: init, a fresh copy of dir/base.kv as dir/<name>.kv, and an open
- *  environment on it. 0, or a kv error with a reason in *why. */
-int wl_open_row(const kvs_shim *s, const char *dir, kvs_obj *env, const char **why);
-
-/** The variants of the direct row that --validate measures (see validate_rows.c): writes at most
- *  cap rows into out and returns how many there are. Delay rows differ from direct only in noop. */
-size_t wl_validate_rows(kvs_shim *out, size_t cap);
-
-/** Creates the data set file at path (removing any old one). 0 or a kv error. */
-int wl_dataset_create(const char *path);
-
-/** Copies the data set file src to dst (a fresh copy per shim). 0 or KV_E_IO. */
-int wl_copy_file(const char *src, const char *dst);
-
-/** Options for opening a data set copy: no-sync (benchmarks never fsync), a map large enough. */
-kv_options wl_env_options(void);
-
-/** The raw-LMDB baseline row: env_open, env_close, txn_begin, txn_abort and get only, straight on
- *  mdb_* with the engine's flags and the same copy into the caller's buffer. */
-extern const kvs_shim wl_lmdb_row;
 
 #ifdef __cplusplus
 }

@@ -301,21 +301,6 @@ class CtypesNoArgtypes(Ctypes):
         return ctypes.c_size_t(n)
 
 
-def put_all_ctypes(path, records):
-    """Writes the data set (workloads.create_dataset's writer): ctypes, which needs no build."""
-    lib = _load_ctypes(True)
-    env, txn = ctypes.c_void_p(), ctypes.c_void_p()
-    rc = lib.kv_env_open(ctypes.byref(env), os.fsencode(path), ctypes.byref(_nosync_options(KvOptions())))
-    rc = rc or lib.kv_txn_begin(ctypes.byref(txn), env, TXN_WRITE)
-    for k, v in records:
-        rc = rc or lib.kv_put(txn, k, len(k), v, len(v))
-    rc = rc or lib.kv_txn_commit(txn)
-    lib.kv_txn_free(txn)
-    lib.kv_env_close(env)
-    if rc:
-        raise _fail("creating the data set", rc)
-
-
 # ---- cffi ---------------------------------------------------------------------------------------
 class CffiBase(CShaped):
     """cffi: ABI mode (dlopen, calls through libffi) or API mode (a compiled module)."""

@@ -56,6 +56,24 @@ def build():
     return out
 
 
+def missing():
+    """What this runtime lacks on this machine, or None: cffi, Python.h, a C compiler."""
+    import shutil
+    try:
+        import cffi  # noqa: F401
+    except ImportError:
+        return f"python3-cffi is not installed for {sys.executable}"
+    if not os.path.exists(os.path.join(sysconfig.get_paths()["include"], "Python.h")):
+        return "Python.h is missing (python3-dev)"
+    if not shutil.which(os.environ.get("CC", "cc")):
+        return "no C compiler (gcc)"
+    return None
+
+
 if __name__ == "__main__":
     sys.path.insert(0, HERE)
+    why = missing()
+    if why:
+        print(f"python: {why}", file=sys.stderr)
+        sys.exit(77)  # the driver's "not installed here" (bench/runtimes/README.md)
     print(build())

@@ -1,21 +1,20 @@
-"""worker.py — one measuring process: runs the benchmarks it is given, in the order given, and
-writes their timings as JSON. The harness starts several, one after another (pyperf's processes).
+"""worker.py — the Python runtime's worker (bench/runtimes/README.md is the protocol).
 
-Usage: worker.py SPEC.json OUT.json
-SPEC: {"base": data set path, "dir": scratch folder, "tag": unique per process,
-       "discipline": {min_time, reps, max_warmups, smoke},
-       "benchmarks": [[mechanism, method, name, param, ops, reps], ...]}
-OUT:  {"runs": {name: [[iterations, real_ns, cpu_ns], ...]}, "ops": {name: ops}}
-A wrong answer or an engine error raises: the process exits non-zero and the run fails.
+  worker.py                      answers the driver's requests on stdin/stdout
+  worker.py first-call MECH      prints the first call's figures (first_call.py) and exits
+
+It holds no measurement method: the driver says how many iterations and repeats; this runs the
+bindings' loops (bindings.py), reads the clocks around them, and reports.
 """
-import json
+import gc
 import os
+import platform
 import sys
+import time
 from itertools import repeat
 
-import bindings
-import timing
-import workloads
+HERE = os.path.dirname(os.path.abspath(__file__))
+RUNTIME = "python"
 
 
 def control_loop(n, _param):
@@ -24,44 +23,128 @@ def control_loop(n, _param):
         pass
 
 
-def main(spec_path, out_path):
-    with open(spec_path, encoding="utf-8") as f:
-        spec = json.load(f)
-    d = timing.Discipline(**spec["discipline"])
-    opened = {}
-    runs, ops = {}, {}
-    try:
-        for mech, method, name, param, n_ops, reps in spec["benchmarks"]:
-            if mech == "control":
-                fn, b = control_loop, None
-            else:
-                b = opened.get(mech)
-                if b is None:  # one environment per mechanism, on its own copy of the data set
-                    path = os.path.join(spec["dir"], f"{spec['tag']}-{mech}.kv")
-                    workloads.copy_dataset(spec["base"], path)
-                    b = opened[mech] = bindings.MECHANISMS[mech](path)
-                b.setup(method, param)
-                fn = getattr(b, method)
-            try:
-                n, samples = timing.measure(fn, param, d, reps)
-            finally:
-                if b is not None:
-                    b.teardown()
-            runs[name] = [[n, r, c] for r, c in samples]
-            ops[name] = n_ops
-    finally:
-        for mech, b in opened.items():
+class Worker:
+    def __init__(self):
+        import bindings
+        import workloads
+        self.bindings, self.workloads = bindings, workloads
+        # name -> (mechanism, method, param, ops)
+        self.benches = {f"{RUNTIME}/control/loop": ("control", "loop", None, 1)}
+        for mech, cls in bindings.MECHANISMS.items():
+            for method, wl, param, ops in workloads.workload_list(cls.buf_kinds):
+                self.benches[f"{RUNTIME}/{mech}/{wl}"] = (mech, method, param, ops)
+        self.opened = {}       # mechanism -> its binding, open on its own copy of the data set
+        self.current = None    # (name, binding or None, loop, param)
+
+    def hello(self):
+        import cffi
+        impl = platform.python_implementation()
+        return [("context", "runtime_name", f"{impl} ({sys.executable})"),
+                ("context", "runtime_version", platform.python_version()),
+                ("context", "runtime_flags", " ".join(sys.orig_argv[:-1] if len(sys.orig_argv) > 1 else sys.orig_argv)
+                 + f"; PYTHONHASHSEED={os.environ.get('PYTHONHASHSEED', 'random')}; the garbage collector off while timing"),
+                ("context", "runtime_mode", "interpreter (3.11's specialising bytecode, no JIT)"
+                 if impl == "CPython" else impl),
+                ("context", "cffi_version", cffi.__version__),
+                ("protocol", "1")]
+
+    def list(self):
+        out = [("bench", name, ops, 1) for name, (_m, _meth, _p, ops) in self.benches.items()]
+        return out + [("first-call", m) for m in self.bindings.MECHANISMS]
+
+    def data(self):
+        return [("checksum", self.workloads.tables().checksum())]
+
+    def _select(self, name):
+        if self.current and self.current[0] == name:
+            return self.current
+        if name not in self.benches:
+            raise KeyError(f"no benchmark {name}")
+        self._end()
+        mech, method, param, _ops = self.benches[name]
+        if mech == "control":
+            self.current = (name, None, control_loop, param)
+            return self.current
+        b = self.opened.get(mech)
+        if b is None:  # its own copy of the data set (LMDB: one open per file per process)
+            path = os.path.join(os.environ["FFIBENCH_SCRATCH"], f"{mech}.kv")
+            with open(os.path.join(self.workloads.DATA, "base.kv"), "rb") as src, open(path, "wb") as dst:
+                dst.write(src.read())
+            b = self.opened[mech] = self.bindings.MECHANISMS[mech](path)
+        b.setup(method, param)
+        self.current = (name, b, getattr(b, method), param)
+        return self.current
+
+    def _end(self):
+        if self.current and self.current[1] is not None:
+            self.current[1].teardown()
+        self.current = None
+
+    def run(self, name, iterations, repeats):
+        _name, _b, loop, param = self._select(name)
+        n, out = int(iterations), []
+        thread_ns, perf_ns = time.thread_time_ns, time.perf_counter_ns
+        enabled = gc.isenabled()
+        gc.disable()  # as timeit does
+        try:
+            for _ in range(int(repeats)):
+                c0, t0 = thread_ns(), perf_ns()
+                loop(n, param)
+                t1, c1 = perf_ns(), thread_ns()
+                out.append(("sample", t1 - t0, c1 - c0))
+        finally:
+            if enabled:
+                gc.enable()
+        return out
+
+    def close(self):
+        self._end()
+        for b in self.opened.values():
             b.close()
-            for suffix in ("", "-lock"):
-                p = os.path.join(spec["dir"], f"{spec['tag']}-{mech}.kv{suffix}")
-                if os.path.exists(p):
-                    os.unlink(p)
-    with open(out_path, "w", encoding="utf-8") as f:
-        json.dump({"runs": runs, "ops": ops}, f)
+
+
+def serve(inp, out):
+    w = None
+    for line in inp:
+        fields = line.rstrip("\n").split("\t")
+        if fields == ["quit"]:
+            break
+        try:
+            if w is None:
+                w = Worker()
+            op, args = fields[0], fields[1:]
+            if op == "hello" and not args:
+                rows = w.hello()
+            elif op == "list" and not args:
+                rows = w.list()
+            elif op == "data" and not args:
+                rows = w.data()
+            elif op == "run" and len(args) == 3:
+                rows = w.run(*args)
+            else:
+                raise ValueError(f"bad request {line.strip()!r}")
+            for r in rows:
+                out.write("\t".join(str(x) for x in r) + "\n")
+            out.write("ok\n")
+        except Exception as e:  # every failure is an answer: a wrong answer, an engine error, a bad request
+            out.write(f"error\t{type(e).__name__}: {e}".replace("\n", " ") + "\n")
+        out.flush()
+    if w is not None:
+        w.close()
+
+
+def main(argv):
+    sys.path[:0] = [HERE, os.path.join(os.environ["KV_BUILD_DIR"], "runtimes", "python")]
+    if argv[:1] == ["first-call"] and len(argv) == 2:
+        if argv[1] == "none":
+            return 0
+        import first_call
+        return first_call.main(argv[1])
+    if argv:
+        sys.exit(__doc__)
+    serve(sys.stdin, sys.stdout)
+    return 0
 
 
 if __name__ == "__main__":
-    if len(sys.argv) != 3:
-        sys.exit(__doc__)
-    sys.path.insert(0, os.environ["FFIBENCH_PY_BUILD"])
-    main(sys.argv[1], sys.argv[2])
+    sys.exit(main(sys.argv[1:]))

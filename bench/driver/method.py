@@ -1,0 +1,119 @@
+"""method.py — how long and how often: the one measurement method every runtime gets.
+
+Per benchmark, `forks` fresh processes (JMH's forks; Kalibera & Jones's two-level design), the forks
+of all benchmarks interleaved. In each fork (a protocol worker):
+  1. calibrate: grow the iteration count until one timed run takes at least `target_s`;
+  2. warm up until steady: run again until the last `window` runs agree within `tolerance`
+     ((max - min) / median of their time per iteration), after at least the runtime's own minimum
+     (runs and seconds, for a JIT that tiers up), at most `warmup_max_runs` runs or
+     `warmup_max_seconds`; then re-size the iteration count to the target from the steady runs;
+  3. time `repetitions` runs back to back.
+A fork that never became steady is measured anyway and marked (steady = false), so the report can
+say so. C benchmarks run under google-benchmark (bench/ffibench_c), which applies its own
+calibration to `target_s` per repetition after `gbench_warmup_s` of warm-up.
+"""
+from __future__ import annotations
+
+import statistics
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Callable
+
+from .protocol import Sample
+
+
+@dataclass(frozen=True)
+class Method:
+    forks: int = 5
+    repetitions: int = 5          # timed runs per fork
+    target_s: float = 0.01        # one timed run
+    window: int = 3               # steady: the last `window` warm-up runs ...
+    tolerance: float = 0.03       # ... within this fraction of their median
+    warmup_max_runs: int = 40
+    warmup_max_seconds: float = 3.0
+    gbench_warmup_s: float = 0.05  # C: google-benchmark's --benchmark_min_warmup_time
+    first_call_rounds: int = 20   # fresh processes per mechanism for first_call
+    hyperfine_runs: int = 20      # whole processes per mechanism
+    timeout_s: float = 120.0      # the longest a worker may take to answer one request
+
+    def describe(self) -> str:
+        return (f"{self.forks} forks per benchmark (fresh processes, interleaved across benchmarks and runtimes), "
+                f"{self.repetitions} timed runs of >= {self.target_s * 1e3:g} ms per fork after calibration and a "
+                f"warm-up until {self.window} runs agree within {self.tolerance:.0%} (at least the runtime's "
+                f"minimum, at most {self.warmup_max_runs} runs or {self.warmup_max_seconds:g} s)")
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+MODES = {
+    "full": Method(),
+    "quick": Method(forks=2, repetitions=3, target_s=0.005, warmup_max_runs=10, warmup_max_seconds=1.0,
+                    gbench_warmup_s=0.01, first_call_rounds=5, hyperfine_runs=0),
+    # Every benchmark once, answers checked: a test of the workers, not a measurement.
+    "smoke": Method(forks=1, repetitions=1, target_s=0.0, warmup_max_runs=0, warmup_max_seconds=0.0,
+                    gbench_warmup_s=0.0, first_call_rounds=1, hyperfine_runs=0, timeout_s=300.0),
+}
+
+
+@dataclass
+class Warmup:
+    """What a fork needed before it was measured: its calibration and warm-up runs."""
+
+    seconds: float = 0.0
+    steady: bool = False
+    per_iteration_ns: list[float] = field(default_factory=list)  # every calibration and warm-up run
+
+    @property
+    def runs(self) -> int:
+        return len(self.per_iteration_ns)
+
+
+def steady(times: list[float], window: int, tolerance: float) -> bool:
+    """Whether the last `window` per-iteration times agree within `tolerance` of their median."""
+    if len(times) < window or window < 1:
+        return False
+    last = times[-window:]
+    mid = statistics.median(last)
+    return mid > 0 and (max(last) - min(last)) / mid <= tolerance
+
+
+def next_iterations(n: int, wall_ns: int, target_ns: float) -> int:
+    """timeit's autorange, bounded: aim a bit past the target, grow at least 2x and at most 100x."""
+    if wall_ns <= 0:
+        return n * 100
+    want = int(n * target_ns / wall_ns * 1.2)
+    return max(n * 2, min(n * 100, want))
+
+
+RunFn = Callable[[int, int], list[Sample]]  # (iterations, repeats) -> samples
+
+
+def measure(run: RunFn, m: Method, min_runs: int = 0, min_seconds: float = 0.0) -> tuple[int, Warmup, list[Sample]]:
+    """One fork's measurement through run(iterations, repeats). Returns (iterations, warm-up, samples)."""
+    w = Warmup()
+    if m.target_s <= 0:  # smoke: one iteration, answers checked, nothing measured
+        return 1, Warmup(steady=True), run(1, m.repetitions)
+    target = m.target_s * 1e9
+    t0 = time.monotonic()
+    n = 1
+    while True:  # calibrate (these runs warm up too)
+        s = run(n, 1)[0]
+        w.per_iteration_ns.append(s.wall_ns / n)
+        if s.wall_ns >= target:
+            break
+        n = next_iterations(n, s.wall_ns, target)
+    while True:  # warm up until steady
+        elapsed = time.monotonic() - t0
+        if len(w.per_iteration_ns) >= max(m.window, min_runs) and elapsed >= min_seconds \
+                and steady(w.per_iteration_ns, m.window, m.tolerance):
+            w.steady = True
+            break
+        if w.runs >= max(m.warmup_max_runs, min_runs) or elapsed >= max(m.warmup_max_seconds, min_seconds * 2):
+            break
+        s = run(n, 1)[0]
+        w.per_iteration_ns.append(s.wall_ns / n)
+    w.seconds = time.monotonic() - t0
+    recent = statistics.median(w.per_iteration_ns[-m.window:])
+    n = max(1, int(round(target / recent))) if recent > 0 else n
+    return n, w, run(n, m.repetitions)

@@ -5,16 +5,21 @@ or, with --baseline, every mechanism of one run as a multiple of one of them.
   compare.py OLD NEW [--threshold PCT] [--alpha A] [--out DIR] [--regressions-only]
   compare.py --baseline RUNTIME/MECHANISM RUN [--alpha A] [--out DIR]
 
-For each benchmark in both folders (matched by name) it compares the repetitions (ns per operation):
-  change   median(NEW) / median(OLD) - 1;
-  CI       a (1 - alpha) percentile bootstrap interval of that ratio: each side's repetitions
-           resampled with replacement 10 000 times (seeded, so runs repeat exactly), the ratio of the
-           two medians each time;
-  p        Mann-Whitney U, two-sided, over the repetitions: exact (every way of splitting the pooled
-           ranks, ties given mid-ranks) when there are ties and at most 200 000 such splits, else
-           scipy's (exact for small samples without ties, otherwise the normal approximation with
-           tie correction);
-  significant when p < alpha and the CI leaves out 1 (no change).
+For each benchmark in both folders (matched by name) it compares them as the driver measured them:
+repetitions (ns per operation) within forks (processes), the process being the unit of replication
+(results.py). With F forks a side:
+  change   center(NEW) / center(OLD) - 1, a center being the median of the fork medians;
+  CI       a (1 - alpha) percentile interval of that ratio from a hierarchical bootstrap: each side's
+           forks resampled with replacement, then the repetitions within each resampled fork,
+           10 000 times (seeded, so runs repeat exactly), the ratio of the two centers each time;
+  p        Mann-Whitney U, two-sided, over the fork medians: exact (every way of splitting the
+           pooled ranks, ties given mid-ranks) when there are ties and at most 200 000 such splits,
+           else scipy's (exact for small samples without ties, otherwise the normal approximation
+           with tie correction);
+  significant when p < alpha and the CI leaves out 1 (no change). Two forks against two can never
+  be significant (the smallest p is 0.33); five against five can (0.008). Folders from before the
+  driver have no fork labels: each repetition counts as its own fork there, as their harnesses
+  assumed.
 Raw times are compared (the control loop is the same code on both sides). In --baseline mode the
 figures are net of each runtime's control loop, since there the question is what one call costs
 next to another: ratio = median(mechanism) / median(baseline), workload by workload.
@@ -77,16 +82,15 @@ def mann_whitney_p(x, y):
 
 
 def min_p(n1, n2):
-    """The smallest two-sided p the Mann-Whitney test can give with n1 and n2 repetitions."""
+    """The smallest two-sided p the Mann-Whitney test can give with n1 and n2 forks."""
     return 2.0 / math.comb(n1 + n2, n1) if n1 and n2 else 1.0
 
 
 def bootstrap_ratio_ci(old, new, level, resamples=RESAMPLES, seed=SEED):
-    """A percentile bootstrap interval for median(new) / median(old)."""
-    rng = np.random.default_rng(seed)
-    old, new = np.asarray(old, float), np.asarray(new, float)
-    m_old = np.median(old[rng.integers(0, len(old), (resamples, len(old)))], axis=1)
-    m_new = np.median(new[rng.integers(0, len(new), (resamples, len(new)))], axis=1)
+    """A percentile interval for center(new) / center(old), from a hierarchical bootstrap of each
+    side's forks (results.bootstrap)."""
+    m_old = results.bootstrap(old, resamples, seed)
+    m_new = results.bootstrap(new, resamples, seed + 1)
     with np.errstate(divide="ignore", invalid="ignore"):
         ratios = m_new / m_old
     ratios = ratios[np.isfinite(ratios)]
@@ -98,17 +102,20 @@ def bootstrap_ratio_ci(old, new, level, resamples=RESAMPLES, seed=SEED):
 
 
 def compare_samples(old, new, alpha=0.05, resamples=RESAMPLES, seed=SEED):
-    """Compares two sets of repetitions. Returns {"ratio": median(new)/median(old), "ci": (lo, hi)
-    (the (1 - alpha) bootstrap interval of the ratio), "p" (Mann-Whitney, two-sided), "significant":
-    p < alpha and the interval leaves out 1}. With fewer than 2 repetitions on a side there is no
-    interval and no p (nan), and nothing is significant."""
-    old, new = list(old), list(new)
-    m_old, m_new = results.median(old), results.median(new)
+    """Compares two benchmarks' repetitions, each given by fork (a list of lists; results.singletons
+    for independent values). Returns {"ratio": center(new)/center(old), "ci": (lo, hi) (the
+    (1 - alpha) hierarchical-bootstrap interval of the ratio), "p" (Mann-Whitney over the fork
+    medians, two-sided), "significant": p < alpha and the interval leaves out 1}. With fewer than 2
+    forks on a side there is no interval and no p (nan), and nothing is significant."""
+    old = [list(f) for f in old if len(f)]
+    new = [list(f) for f in new if len(f)]
+    m_old = results.center(old) if old else math.nan
+    m_new = results.center(new) if new else math.nan
     ratio = m_new / m_old if old and new and m_old > 0 else math.nan
     if len(old) < 2 or len(new) < 2 or math.isnan(ratio):
         return {"ratio": ratio, "ci": (math.nan, math.nan), "p": math.nan, "significant": False}
     lo, hi = bootstrap_ratio_ci(old, new, 1.0 - alpha, resamples, seed)
-    p = mann_whitney_p(old, new)
+    p = mann_whitney_p(results.fork_medians(old), results.fork_medians(new))
     excludes_one = not (math.isnan(lo) or lo <= 1.0 <= hi)
     return {"ratio": ratio, "ci": (lo, hi), "p": p, "significant": bool(p < alpha and excludes_one)}
 
@@ -155,9 +162,9 @@ def compare_runs(old_benches, new_benches, alpha):
     both = sorted(timed(old_benches) & timed(new_benches), key=bench_order)
     rows = []
     for name in both:
-        o, n = old_benches[name].samples, new_benches[name].samples
+        o, n = old_benches[name].forks, new_benches[name].forks
         r = compare_samples(o, n, alpha)
-        r.update(name=name, old=results.median(o), new=results.median(n), n_old=len(o), n_new=len(n))
+        r.update(name=name, old=results.center(o), new=results.center(n), n_old=len(o), n_new=len(n))
         rows.append(r)
     failed = sorted({n for b in (old_benches, new_benches) for n, x in b.items() if x.error and not x.samples},
                     key=bench_order)
@@ -218,7 +225,7 @@ def run_compare(old_dir, new_dir, threshold, alpha, out_dir, regressions_only):
         return 2
 
     level = f"{100 * (1 - alpha):g} %"
-    header = ["benchmark", "old ns", "new ns", "change", f"{level} CI", "p", "n", "verdict"]
+    header = ["benchmark", "old ns", "new ns", "change", f"{level} CI", "p", "forks", "verdict"]
     table, tripped = [], []
     for r in rows:
         word, trips = verdict(r, threshold, regressions_only)
@@ -242,12 +249,12 @@ def run_compare(old_dir, new_dir, threshold, alpha, out_dir, regressions_only):
            + (f" Threshold: {threshold:g} %{' (slowdowns only)' if regressions_only else ''}; "
               f"{len(tripped)} exceed it." if threshold is not None else ""))
     hopeless = [r for r in rows if min_p(r["n_old"], r["n_new"]) >= alpha]
-    too_few = (f"{len(hopeless)} benchmark(s) have too few repetitions for Mann–Whitney to reach p < {alpha:g} "
+    too_few = (f"{len(hopeless)} benchmark(s) have too few forks (processes) for Mann–Whitney to reach p < {alpha:g} "
                f"(e.g. {hopeless[0]['n_old']} against {hopeless[0]['n_new']}: its smallest p is "
                f"{min_p(hopeless[0]['n_old'], hopeless[0]['n_new']):.2g}), so they cannot be significant"
                if hopeless else "")
     if too_few:
-        d.callout("warning", too_few + ".", "run both sides with more repetitions (`./scripts/bench --repetitions 9`).")
+        d.callout("warning", too_few + ".", "run both sides with more forks (`./scripts/bench --forks 5`).")
     for s in skipped:
         d.callout("warning", f"skipped {s}.", "keep only google-benchmark JSON timing files in a results folder.")
     for t in truncated:
@@ -313,8 +320,8 @@ def baseline_ratios(benches, baseline, alpha):
         if rm == baseline or b.mechanism == "control" or not b.samples or b.workload not in base:
             continue
         ref = base[b.workload]
-        r = compare_samples(results.net_samples(ref, benches), results.net_samples(b, benches), alpha)
-        if results.median(results.net_samples(ref, benches)) <= 0:
+        r = compare_samples(results.net_forks(ref, benches), results.net_forks(b, benches), alpha)
+        if results.center(results.net_forks(ref, benches)) <= 0:
             r = {"ratio": math.nan, "ci": (math.nan, math.nan), "p": r["p"], "significant": False}
         out[(b.workload, rm)] = r
     return out

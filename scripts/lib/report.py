@@ -55,8 +55,8 @@ class Run:
         for b in self.benches.values():
             if b.mechanism == "control" or not b.samples:
                 continue
-            self.raw[b.name] = results.describe(b.samples)
-            self.net[b.name] = results.describe(results.net_samples(b, self.benches))
+            self.raw[b.name] = results.describe(b.forks)
+            self.net[b.name] = results.describe(results.net_forks(b, self.benches))
             self.points[(f"{b.runtime}/{b.mechanism}", b.workload)] = b
         self.rms = sorted({rm for rm, _ in self.points}, key=rm_key)
         self.runtimes = sorted({rm.split("/")[0] for rm in self.rms}, key=lambda r: (r != "c", r))
@@ -125,16 +125,16 @@ def _boundary_share(run, rm, workload):
     b, ref, call = run.bench(rm, workload), run.bench(REF, workload), run.bench(REF, "noop")
     if not (b and ref and call and run.bench(rm, "noop")):
         return None
-    ref_net = results.net_samples(ref, run.benches)
-    t_ref = results.median(ref_net)
+    ref_net = results.net_forks(ref, run.benches)
+    t_ref = results.center(ref_net)
     if t_ref <= 0:
         return None
-    call_per_op = [x / ref.ops for x in results.net_samples(call, run.benches)]
+    call_per_op = [[x / ref.ops for x in f] for f in results.net_forks(call, run.benches)]
     if rm == REF:
         r = compare.compare_samples(ref_net, call_per_op, ALPHA)
         return (r["ratio"], *r["ci"])
-    k = results.median(call_per_op) / t_ref
-    r = compare.compare_samples(ref_net, results.net_samples(b, run.benches), ALPHA)
+    k = results.center(call_per_op) / t_ref
+    r = compare.compare_samples(ref_net, results.net_forks(b, run.benches), ALPHA)
     return tuple(1.0 - (1.0 - k) / ratio if ratio > 0 else math.nan for ratio in (r["ratio"], *r["ci"]))
 
 
@@ -199,7 +199,10 @@ def section_conditions(d, run):
                       f"{gb.get('library_build_type', 'unknown')}); glibc {get(p, 'libraries', 'glibc')}"],
         ["source", f"{get(p, 'source', 'describe')}" + (" (uncommitted changes)" if get(p, "source", "dirty") is True else "")],
         ["command", f"`{get(p, 'command')}`"],
-        ["repetitions, time each", f"{get(p, 'options', 'repetitions')}, {get(p, 'options', 'min_time')} s"],
+        ["processes × repetitions, time each",
+         f"{get(p, 'options', 'forks')} forks × {get(p, 'options', 'repetitions')} repetitions, "
+         f"{get(p, 'options', 'min_time')} s each" if get(p, "options", "forks") != "unavailable" else
+         f"{get(p, 'options', 'repetitions')} repetitions, {get(p, 'options', 'min_time')} s each"],
     ]
     for name, f in run.files.items():
         count = sum(1 for b in run.benches.values() if b.file == name)
@@ -243,22 +246,39 @@ def warnings(run):
             out.append(("warning", f"`{name}`: shims that could not start were skipped: {skipped}.",
                         "see the run's output for the reason (`ffibench_c: skipping shim ...`)."))
 
-    reps = sorted({len(b.samples) for b in looped})
+    unlabelled = [b for b in looped if not b.labelled]
+    if unlabelled:
+        out.append(("warning", f"{len(unlabelled)} benchmark(s) come from a harness that did not record which "
+                    "process measured each repetition (a folder from before the driver): their repetitions are "
+                    "treated as independent, so their CIs leave out the spread between processes and are too "
+                    "narrow.", "re-run with the current `./scripts/bench`, which runs every benchmark in several "
+                    "fresh processes."))
+    forks = sorted({len(b.forks) for b in looped if b.labelled})
     no_ci = [b for b in looped if math.isnan(run.raw[b.name]["lo"])]
-    if reps and (reps[0] < 5 or no_ci):
-        out.append(("warning", (f"{reps[0]} repetition(s) per benchmark" if reps[0] == reps[-1] else
-                                f"as few as {reps[0]} repetition(s) per benchmark")
-                    + (f": too few for a 95 % confidence interval of the median (order statistics need at "
-                       f"least 6), so {len(no_ci)} of {len(looped)} benchmarks have no error bars and their "
-                       "medians may be off by the spread between repetitions" if no_ci else "")
-                    + ".", "run without `--quick` (9 repetitions) or with `--repetitions 9` or more."))
-    noisy = sorted((b for b in looped if run.raw[b.name]["cv"] > CV_LIMIT), key=lambda b: -run.raw[b.name]["cv"])
+    if forks and (forks[0] < 5 or no_ci):
+        out.append(("warning", (f"{forks[0]} process(es) (forks) per benchmark" if forks[0] == forks[-1] else
+                                f"as few as {forks[0]} process(es) (forks) per benchmark")
+                    + (f": too few for a 95 % confidence interval (at least 3 are needed), so {len(no_ci)} of "
+                       f"{len(looped)} benchmarks have no error bars and their medians may be off by the spread "
+                       "between processes" if no_ci else ": too few for `compare` to call a change significant "
+                       "(it needs at least 4 a side)")
+                    + ".", "run without `--quick` (5 forks) or with `--forks 5` or more."))
+    spread = {b.name: run.raw[b.name]["cv_between"] if b.labelled else run.raw[b.name]["cv"] for b in looped}
+    noisy = sorted((b for b in looped if spread[b.name] > CV_LIMIT), key=lambda b: -spread[b.name])
     if noisy:
         out.append(("warning", f"{len(noisy)} of {len(looped)} benchmarks varied by more than "
-                    f"{100 * CV_LIMIT:g} % (coefficient of variation) between repetitions; worst: "
-                    + ", ".join(f"`{b.name}` {doc.percent(run.raw[b.name]['cv'])}" for b in noisy[:5]) + ".",
-                    "close other programs, fix the CPU frequency (below), pin the run to one core "
-                    "(`taskset -c 1 ./scripts/bench`), and raise `--min-time` or `--repetitions`."))
+                    f"{100 * CV_LIMIT:g} % (coefficient of variation) between processes; worst: "
+                    + ", ".join(f"`{b.name}` {doc.percent(spread[b.name])}" for b in noisy[:5]) + ".",
+                    "close other programs, fix the CPU frequency (below), and raise `--forks`; a spread between "
+                    "processes that stays is a property of the machine or the mechanism, and the CI carries it."))
+    drv = p.get("driver", {}).get("runtimes", {})
+    unsteady = {rt: v["forks_not_steady"] for rt, v in drv.items() if v.get("forks_not_steady")}
+    if unsteady:
+        out.append(("warning", "some processes never reached a steady state in their warm-up (the last runs kept "
+                    "differing by more than the tolerance) and were measured anyway: "
+                    + ", ".join(f"{rt} {n} of {drv[rt]['forks_run']}" for rt, n in unsteady.items()) + ".",
+                    "see `raw/forks.jsonl` (`steady`, `warmup_runs`); a runtime that needs longer to settle "
+                    "declares a warm-up minimum in its `runtime.toml`."))
 
     governor, boost = get(m, "governor"), get(m, "boost")
     scaling = any(f["context"].get("cpu_scaling_enabled") for f in run.files.values())
@@ -322,7 +342,7 @@ def section_warnings(d, run):
     d.heading("Before you trust these numbers")
     found = warnings(run)
     if not found:
-        d.para("No warnings: a Release build, enough repetitions, steady repetitions, a fixed clock, "
+        d.para("No warnings: a Release build, enough processes, steady processes, a fixed clock, "
                "a quiet machine and a clean tree.")
     for kind, what, todo in found:
         d.callout(kind, what, todo)
@@ -340,9 +360,9 @@ def cheapest(run, rt):
     for _, other, b in sorted(cands, key=lambda c: c[0]):
         if other == rm:
             continue
-        if compare.min_p(len(best.samples), len(b.samples)) >= ALPHA:
+        if compare.min_p(len(best.forks), len(b.forks)) >= ALPHA:
             too_few = True
-        elif not compare.compare_samples(best.samples, b.samples, ALPHA)["significant"]:
+        elif not compare.compare_samples(best.forks, b.forks, ALPHA)["significant"]:
             ties.append(other)
     return rm, run.net[best.name], ties, too_few
 
@@ -359,7 +379,7 @@ def section_summary(d, run):
         text = (f"**{rt}**: the cheapest way to call the engine is `{rm}`, {doc.duration(stat['median'])} per call "
                 f"(`noop`, net)")
         if too_few:
-            text += "; with this few repetitions no difference between mechanisms can be significant"
+            text += "; with this few processes no difference between mechanisms can be significant"
         elif ties:
             text += "; " + ", ".join(f"`{t}`" for t in ties) + " not significantly different"
         parts = [f"of {what}: {crossover_text(run, rm, base, param, unit)}"
@@ -632,7 +652,8 @@ def section_process(d, run):
     table = []
     if run.hyperfine:
         ax = axes.pop(0)
-        stats = {r["command"]: results.describe([t * 1e9 for t in r["times"]]) for r in run.hyperfine}
+        stats = {r["command"]: results.describe(results.singletons([t * 1e9 for t in r["times"]]))
+                 for r in run.hyperfine}
         rows = list(stats)
         plots.dot_rows(ax, rows, [{"label": "process", "points": {r: point(s) for r, s in stats.items()},
                                    "colours": {r: run.colours.get("/".join(r.split("/")[:2]), "#1b1f24")
@@ -678,7 +699,7 @@ def section_threads(d, run):
     pairs.sort(key=lambda p: compare.bench_order(p[0].name))
     points, table = {}, []
     for one, many in pairs:
-        r = compare.compare_samples(one.samples, many.samples, ALPHA)
+        r = compare.compare_samples(one.forks, many.forks, ALPHA)
         speed = 1.0 / r["ratio"]
         lo, hi = r["ci"]
         ci = (1.0 / hi, 1.0 / lo) if not doc.missing(lo) and lo > 0 else (math.nan, math.nan)
@@ -731,15 +752,19 @@ def section_all(d, run):
     rows = []
     for n in names:
         raw, net = run.raw[n], run.net[n]
-        flag = " ⚠" if raw["cv"] > CV_LIMIT else ""
-        rows.append([f"`{n}`", raw["n"], doc.num(raw["median"]), doc.interval(raw["lo"], raw["hi"]),
-                     doc.percent(raw["cv"]) + flag, doc.num(net["median"]), doc.interval(net["lo"], net["hi"])])
+        between = raw["cv_between"] if run.benches[n].labelled else raw["cv"]
+        flag = " ⚠" if between > CV_LIMIT else ""
+        rows.append([f"`{n}`", f"{raw['forks']}×{raw['n'] // max(raw['forks'], 1)}", doc.num(raw["median"]),
+                     doc.interval(raw["lo"], raw["hi"]), doc.percent(between) + flag, doc.percent(raw["cv_within"]),
+                     doc.num(net["median"]), doc.interval(net["lo"], net["hi"])])
     failed = [b for b in run.benches.values() if b.error and not b.samples]
-    rows += [[f"`{b.name}`", 0, "failed", b.error, "", "", ""] for b in failed]
-    d.table(["benchmark", "n", "median (ns/op)", "95 % CI", "CV", "net (ns/op)", "net 95 % CI"], rows)
-    d.para("n: repetitions (processes for `first_call`). ⚠: CV above 5 %. Net: the runtime's control loop per "
-           "iteration taken off, spread over the operations of an iteration; per-process figures have no loop "
-           "and are not changed. A CI of – means too few repetitions for one (fewer than 6).")
+    rows += [[f"`{b.name}`", 0, "failed", b.error, "", "", "", ""] for b in failed]
+    d.table(["benchmark", "forks × reps", "median (ns/op)", "95 % CI", "CV between forks", "CV within",
+             "net (ns/op)", "net 95 % CI"], rows)
+    d.para("forks × reps: processes, and timed repetitions in each (per-process figures: one each). ⚠: the "
+           "spread between processes above 5 %. Net: the runtime's control loop per iteration taken off, spread "
+           "over the operations of an iteration; per-process figures have no loop and are not changed. A CI of – "
+           "means too few processes for one (fewer than 3).")
 
 
 def section_method(d, run):
@@ -747,10 +772,15 @@ def section_method(d, run):
     d.bullets([
         "Each repetition gives one time per operation: google-benchmark's `real_time` per iteration, in ns, "
         "divided by the `ops` counter (scan: records per iteration; batch: keys).",
-        "Median and its 95 % confidence interval: the interval between two order statistics of the repetitions, "
-        "chosen from the binomial(n, ½) distribution (distribution-free; needs at least 6 repetitions). "
-        "CV: standard deviation ÷ mean of the repetitions.",
-        "Net: the median of `<runtime>/control/loop` (the same loop with no call) per iteration taken off each "
+        "Every benchmark runs in several fresh processes (forks), never after another benchmark in the same "
+        "process, the forks of all benchmarks interleaved; the process is the unit of replication. The figure is "
+        "the median of the forks' medians; its 95 % confidence interval a hierarchical bootstrap (forks resampled "
+        "with replacement, then repetitions within each; 2 000 resamples, percentile interval; needs at least "
+        "3 forks); with one value per fork (first calls, whole processes) the values are independent and the "
+        "interval lies between two order statistics chosen from the binomial(n, ½) distribution (needs at least "
+        "6). CV between forks: standard deviation ÷ mean of the fork medians; CV within: the median "
+        "fork's own. Folders from before the driver, without fork labels, count each repetition as a fork.",
+        "Net: the figure of `<runtime>/control/loop` (the same loop with no call) per iteration taken off each "
         "repetition, divided by `ops`. The control's own uncertainty is not carried into the net CI.",
         f"The boundary's share of the work, for a mechanism m on workload w: engine(w) = t(`{REF}`, w) − "
         f"t(`{REF}`, noop) ÷ ops(w) is the engine's own work per operation (the direct call's time less its "
@@ -768,7 +798,8 @@ def section_method(d, run):
         "(google-benchmark divides wall time by every thread's iterations); CI: a bootstrap of the ratio of "
         "medians (compare.py). Ideal is N.",
         "Cheapest way to call the engine: the mechanism with the lowest net `noop`; 'not significantly different': "
-        f"Mann–Whitney p ≥ {ALPHA:g} or a bootstrap CI of the ratio that includes 1 (compare.py).",
+        f"Mann–Whitney p ≥ {ALPHA:g} over the fork medians or a hierarchical-bootstrap CI of the ratio that "
+        "includes 1 (compare.py).",
     ])
 
 

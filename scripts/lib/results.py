@@ -1,12 +1,19 @@
 """results.py — reading an ffibench results folder: one place that knows the files and the maths.
 
-A results folder holds google-benchmark JSON (gbench.json, first_call.json, and any runtime harness's
-<runtime>.json in the same schema), callgrind counts (icount.json), hyperfine.json, provenance.json
-and, after --validate, validate.json. Benchmark names are
-<runtime>/<mechanism>/<workload>[/<tag>][/<param>:<value>]...; each runtime has its own control loop,
-<runtime>/control/loop.
+A results folder holds google-benchmark JSON, one file per runtime (<runtime>.json, written by the
+driver; folders from before it hold gbench.json, first_call.json and per-harness files), callgrind
+counts (icount.json), hyperfine.json, provenance.json and, after --validate, validate/ and
+validate.json. Benchmark names are <runtime>/<mechanism>/<workload>[/<tag>][/<param>:<value>]...;
+each runtime has its own control loop, <runtime>/control/loop.
 
-Standard library only, so it runs under any Python 3; the report (matplotlib) builds on it.
+The statistics follow the two-level design the driver measures with (Kalibera & Jones, ISMM 2013):
+a benchmark's repetitions come in forks (processes), and processes, not repetitions, are what
+replicate. A benchmark's figure is the median of its forks' medians; its confidence interval is a
+hierarchical bootstrap (resample forks, then repetitions within each); the spread between forks is
+reported beside the spread within them (with one value per fork, the interval is the
+distribution-free one for independent values). Entries without a fork label (folders from before the
+driver) count each repetition as its own fork — the model those harnesses assumed — and report.py
+warns about them.
 """
 import json
 import math
@@ -14,9 +21,13 @@ import os
 import re
 import statistics
 
+import numpy as np
+
 CONTROL = "c/control/loop"
-GBENCH_FILES = ("gbench.json", "first_call.json")
+GBENCH_FILES = ("c.json", "gbench.json", "first_call.json")
 NOT_TIMING = ("icount.json", "hyperfine.json", "provenance.json", "validate.json")
+SEED = 20261125
+RESAMPLES = 2000  # for a benchmark's own CI; compare uses more
 
 
 def load_json_tolerant(path):
@@ -49,14 +60,28 @@ def gbench_files(folder):
 
 
 class Bench:
-    """One benchmark's repetitions: per-operation times in ns, and what the name says."""
+    """One benchmark's repetitions, per fork: per-operation times in ns, and what the name says."""
 
     def __init__(self, name):
         self.name = name
-        self.samples = []  # ns per operation, one per repetition
+        self.by_fork = {}  # fork label -> ns per operation, one per repetition
         self.ops = 1.0
         self.error = None
         self.file = None  # the timing file it came from
+        self.labelled = True  # every entry said which fork it ran in
+
+    def add(self, fork, value):
+        self.by_fork.setdefault(fork, []).append(value)
+
+    @property
+    def forks(self):
+        """The repetitions grouped by fork (process), in fork order."""
+        return [self.by_fork[k] for k in sorted(self.by_fork)]
+
+    @property
+    def samples(self):
+        """Every repetition, forks one after another."""
+        return [x for f in self.forks for x in f]
 
     @property
     def runtime(self):
@@ -113,7 +138,7 @@ def load_timing(folder):
             entry["unreadable"] = "not google-benchmark JSON (no list of named benchmarks)"
             continue
         entry.update(context=data.get("context") or {}, truncated=bool(data.get("truncated")))
-        for b in data["benchmarks"]:
+        for i, b in enumerate(data["benchmarks"]):
             if b.get("run_type") == "aggregate":
                 continue
             name = b.get("run_name", b["name"])
@@ -125,17 +150,20 @@ def load_timing(folder):
             ops = float(b.get("ops", 1.0)) or 1.0
             bench.ops = ops
             scale = TIME_SCALE.get(b.get("time_unit", "ns"), 1.0)
-            bench.samples.append(float(b["real_time"]) * scale / ops)
+            if "fork" not in b:
+                bench.labelled = False
+            bench.add(b.get("fork", ("unlabelled", i)), float(b["real_time"]) * scale / ops)
     return benches, files
 
 
 def median(xs):
-    return statistics.median(xs) if xs else float("nan")
+    return statistics.median(xs) if len(xs) else float("nan")
 
 
 def median_ci(xs, level=0.95):
-    """A distribution-free confidence interval for the median: order statistics chosen from the
-    binomial(n, 1/2) distribution. Returns (lo, hi), or (nan, nan) when n is too small (n < 6 at 95 %)."""
+    """A distribution-free confidence interval for the median of independent values: order
+    statistics chosen from the binomial(n, 1/2) distribution. Returns (lo, hi), or (nan, nan) when n
+    is too small (n < 6 at 95 %)."""
     n = len(xs)
     s = sorted(xs)
     if n < 2:
@@ -152,11 +180,54 @@ def median_ci(xs, level=0.95):
     return (s[best], s[n - 1 - best])
 
 
-def describe(xs):
-    """A sample in brief: {"n", "median", "lo", "hi" (the 95 % CI of the median, nan when n is too
-    small), "cv"}."""
-    lo, hi = median_ci(xs)
-    return {"n": len(xs), "median": median(xs), "lo": lo, "hi": hi, "cv": cv(xs)}
+def singletons(xs):
+    """Independent values (one per process: first calls, hyperfine's runs) as forks of one."""
+    return [[x] for x in xs]
+
+
+def fork_medians(forks):
+    return np.array([np.median(f) for f in forks if len(f)], dtype=float)
+
+
+def center(forks):
+    """A benchmark's figure: the median of its forks' medians (each process counts once)."""
+    m = fork_medians(forks)
+    return float(np.median(m)) if len(m) else float("nan")
+
+
+def bootstrap(forks, resamples=RESAMPLES, seed=SEED):
+    """Resampled centers: forks drawn with replacement, then repetitions within each drawn fork, the
+    median of the resampled forks' medians each time (a hierarchical bootstrap)."""
+    forks = [np.asarray(f, dtype=float) for f in forks if len(f)]
+    nf = len(forks)
+    lens = np.array([len(f) for f in forks])
+    width = int(lens.max())
+    table = np.full((nf, width), np.nan)
+    for i, f in enumerate(forks):
+        table[i, : len(f)] = f
+    rng = np.random.default_rng(seed)
+    which = rng.integers(0, nf, (resamples, nf))
+    n = lens[which]
+    reps = (rng.random((resamples, nf, width)) * n[..., None]).astype(int)
+    values = table[which[..., None], reps]
+    values[np.arange(width)[None, None, :] >= n[..., None]] = np.nan
+    return np.median(np.nanmedian(values, axis=2), axis=1)
+
+
+def center_ci(forks, level=0.95, resamples=RESAMPLES, seed=SEED):
+    """The confidence interval of center(forks). With one value per fork (first calls, hyperfine's
+    processes, a driver run with one repetition per fork) the values are independent, and the
+    interval is the distribution-free one of median_ci (n >= 6 at 95 %). Otherwise the (level)
+    percentile interval of the hierarchical bootstrap; (nan, nan) with fewer than 3 forks (two
+    processes say little about how a third would come out)."""
+    forks = [f for f in forks if len(f)]
+    if forks and all(len(f) == 1 for f in forks):
+        return median_ci([f[0] for f in forks], level)
+    if len(forks) < 3:
+        return (float("nan"), float("nan"))
+    tail = (1.0 - level) / 2.0
+    lo, hi = np.quantile(bootstrap(forks, resamples, seed), [tail, 1.0 - tail])
+    return (float(lo), float(hi))
 
 
 def cv(xs):
@@ -167,15 +238,28 @@ def cv(xs):
     return statistics.stdev(xs) / m if m else float("nan")
 
 
+def describe(forks):
+    """A benchmark in brief: {"n" (repetitions), "forks", "median" (center), "lo", "hi" (its 95 %
+    CI, nan with too few forks), "cv" (over every repetition), "cv_between" (CV of the fork
+    medians), "cv_within" (the median fork's own CV)}."""
+    forks = [list(f) for f in forks if len(f)]
+    every = [x for f in forks for x in f]
+    lo, hi = center_ci(forks) if forks else (float("nan"), float("nan"))
+    within = [cv(f) for f in forks if len(f) > 1]
+    return {"n": len(every), "forks": len(forks), "median": center(forks) if forks else float("nan"),
+            "lo": lo, "hi": hi, "cv": cv(every), "cv_between": cv(list(fork_medians(forks))),
+            "cv_within": median(within) if within else float("nan")}
+
+
 def control_name(runtime="c"):
     """The name of a runtime's control loop: <runtime>/control/loop."""
     return f"{runtime}/control/loop"
 
 
 def control_ns(benches, runtime="c"):
-    """The median of a runtime's control loop per iteration (ns), or 0 when it was not run."""
+    """The figure of a runtime's control loop per iteration (ns), or 0 when it was not run."""
     c = benches.get(control_name(runtime))
-    return median(c.samples) if c and c.samples else 0.0
+    return center(c.forks) if c and c.samples else 0.0
 
 
 def net(value, ops, control):
@@ -183,13 +267,13 @@ def net(value, ops, control):
     return value - control / ops
 
 
-def net_samples(bench, benches):
-    """A benchmark's repetitions with its runtime's control loop taken off (net), except for
-    per-process figures, which have no loop."""
+def net_forks(bench, benches):
+    """A benchmark's repetitions, by fork, with its runtime's control loop taken off (net), except
+    for per-process figures, which have no loop."""
     if bench.per_process:
-        return list(bench.samples)
+        return bench.forks
     control = control_ns(benches, bench.runtime)
-    return [net(x, bench.ops, control) for x in bench.samples]
+    return [[net(x, bench.ops, control) for x in f] for f in bench.forks]
 
 
 def load_icount(folder):

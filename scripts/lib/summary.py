@@ -1,9 +1,10 @@
 #!/usr/bin/python3
 """summary.py — the table ./scripts/bench prints at the end of a run, also saved as summary.txt.
 
-Rows are workloads, columns are mechanisms; each cell is the median ns per operation with the
-control loop subtracted (raw figures and CIs are in summary.csv and the JSON), then the same grid for
-instructions per operation from callgrind.
+Rows are workloads, columns are mechanisms; each cell is the median ns per operation (the median of
+the forks' medians, results.py) with the control loop subtracted (raw figures, CIs and the spread
+between and within processes are in summary.csv and the JSON), then the same grid for instructions
+per operation from callgrind.
 Usage: summary.py RESULTS_DIR
 """
 import csv
@@ -73,16 +74,15 @@ def main(folder):
         if b.error and not b.samples:
             failed.append(f"{b.name}: {b.error}")
             continue
-        med = results.median(b.samples)
-        lo, hi = results.median_ci(b.samples)
-        net = results.median(results.net_samples(b, benches))  # its runtime's own control loop
+        d = results.describe(b.forks)
+        net = results.center(results.net_forks(b, benches))  # its runtime's own control loop
         time_cells[(rm, b.workload)] = net
-        cv = results.cv(b.samples)
-        if not math.isnan(cv) and cv > 0.05:
+        spread = d["cv_between"] if d["forks"] > 1 else d["cv"]
+        if not math.isnan(spread) and spread > 0.05:
             noisy.append(b.name)
         ic = icount.get(b.name)
-        rows.append([b.name, len(b.samples), med, lo, hi, cv, net, ic["per_op"] if ic else "",
-                     results.icount_net(icount, b.name) if ic else ""])
+        rows.append([b.name, d["forks"], d["n"], d["median"], d["lo"], d["hi"], d["cv_between"], d["cv_within"],
+                     net, ic["per_op"] if ic else "", results.icount_net(icount, b.name) if ic else ""])
     for name in icount:  # every counted benchmark, timed or not (a filter, or timing failed)
         r, m = name.split("/")[:2]
         w = "/".join(name.split("/")[2:])
@@ -113,7 +113,7 @@ def main(folder):
                 out += grid(title, cells, cols, shown)
     if noisy:
         out.append("")
-        out.append(f"note: {len(noisy)} benchmark(s) varied by more than 5 % (CV) between repetitions; "
+        out.append(f"note: {len(noisy)} benchmark(s) varied by more than 5 % (CV) between processes; "
                    "their medians are less certain (see summary.csv): " + ", ".join(noisy[:6])
                    + (" ..." if len(noisy) > 6 else ""))
     if failed:
@@ -125,8 +125,8 @@ def main(folder):
         f.write(text)
     with open(os.path.join(folder, "summary.csv"), "w", newline="", encoding="utf-8") as f:
         w = csv.writer(f)
-        w.writerow(["name", "repetitions", "median_ns", "ci95_lo_ns", "ci95_hi_ns", "cv", "net_ns",
-                    "instructions", "net_instructions"])
+        w.writerow(["name", "forks", "repetitions", "median_ns", "ci95_lo_ns", "ci95_hi_ns", "cv_between_forks",
+                    "cv_within_forks", "net_ns", "instructions", "net_instructions"])
         w.writerows(rows)
     sys.stdout.write(text)
     return 0

@@ -36,7 +36,7 @@ def net_median(benches, name, control):
     b = benches.get(name)
     if not b or not b.samples:
         return None
-    return results.net(results.median(b.samples), b.ops, control)
+    return results.net(results.center(b.forks), b.ops, control)
 
 
 def main(folder):
@@ -65,11 +65,11 @@ def main(folder):
 
     a, b = benches.get("c/direct/noop"), benches.get("c/direct_delay0/noop")
     if a and b and a.samples and b.samples:
-        r = compare.compare_samples(a.samples, b.samples, ALPHA)
-        delta = results.median(b.samples) - results.median(a.samples)
+        r = compare.compare_samples(a.forks, b.forks, ALPHA)
+        delta = results.center(b.forks) - results.center(a.forks)
         checks.append(check("sensitivity: one extra call (~1 ns) on noop is significant",
                             f"significant at alpha {ALPHA}", f"+{delta:.2f} ns, p = {r['p']:.2g}",
-                            r["significant"] and delta > 0, f"{len(a.samples)} vs {len(b.samples)} repetitions"))
+                            r["significant"] and delta > 0, f"{len(a.forks)} vs {len(b.forks)} processes"))
     else:
         checks.append(missing("sensitivity: one extra call (~1 ns) on noop is significant", "significant"))
 
@@ -78,14 +78,14 @@ def main(folder):
     pairs = [(x, y) for x, y in pairs if benches.get(y) and benches[x].samples and benches[y].samples]
     if pairs:
         sig = [x for x, y in pairs
-               if compare.compare_samples(benches[x].samples, benches[y].samples, ALPHA)["significant"]]
+               if compare.compare_samples(benches[x].forks, benches[y].forks, ALPHA)["significant"]]
         allowed = int(binom.ppf(0.95, len(pairs), ALPHA))
-        checks.append(check("A/A: direct vs an identical twin, interleaved",
+        checks.append(check("A/A: direct vs an identical twin, in interleaved fresh processes",
                             f"<= {allowed} of {len(pairs)} significant (alpha {ALPHA}; "
                             f"{ALPHA * len(pairs):.1f} expected)", f"{len(sig)} significant",
                             len(sig) <= allowed, ", ".join(sig)))
     else:
-        checks.append(missing("A/A: direct vs an identical twin, interleaved", "few significant"))
+        checks.append(missing("A/A: direct vs an identical twin, in interleaved fresh processes", "few significant"))
 
     verdict = "pass" if all(c["pass"] for c in checks) else "fail"
     with open(os.path.join(folder, "validate.json"), "w", encoding="utf-8") as f:

@@ -32,9 +32,17 @@ def jitter(base, n=9):
     return [base * (1 + 0.001 * (i - n // 2)) for i in range(n)]
 
 
+S = results.singletons  # independent values: each its own fork
+
+
+def forks(medians, reps=5, spread=0.001):
+    """Forks with the given medians and tight repetitions around each."""
+    return [[m * (1 + spread * (i - reps // 2)) for i in range(reps)] for m in medians]
+
+
 class CompareSamples(unittest.TestCase):
     def test_shifted_sub_nanosecond_series_is_significant(self):
-        r = compare.compare_samples(jitter(0.25), jitter(0.275))
+        r = compare.compare_samples(S(jitter(0.25)), S(jitter(0.275)))
         self.assertAlmostEqual(r["ratio"], 1.1)
         self.assertTrue(r["significant"])
         self.assertLess(r["p"], 0.001)
@@ -43,7 +51,7 @@ class CompareSamples(unittest.TestCase):
         self.assertGreater(r["ci"][0], 1.0)
 
     def test_identical_series_is_not_significant(self):
-        x = jitter(1.5)
+        x = S(jitter(1.5))
         r = compare.compare_samples(x, list(x))
         self.assertEqual(r["ratio"], 1.0)
         self.assertFalse(r["significant"])
@@ -52,11 +60,11 @@ class CompareSamples(unittest.TestCase):
         self.assertGreaterEqual(r["ci"][1], 1.0)
 
     def test_zero_variance_identical(self):
-        r = compare.compare_samples([2.0] * 5, [2.0] * 5)
+        r = compare.compare_samples(S([2.0] * 5), S([2.0] * 5))
         self.assertEqual((r["ratio"], r["ci"], r["p"], r["significant"]), (1.0, (1.0, 1.0), 1.0, False))
 
     def test_zero_variance_shifted_uses_the_exact_test_with_ties(self):
-        r = compare.compare_samples([2.0] * 9, [2.2] * 9)
+        r = compare.compare_samples(S([2.0] * 9), S([2.2] * 9))
         self.assertAlmostEqual(r["p"], 2 / math.comb(18, 9))  # the two extreme splits of 48 620
         self.assertAlmostEqual(r["ci"][0], 1.1)
         self.assertAlmostEqual(r["ci"][1], 1.1)
@@ -64,7 +72,7 @@ class CompareSamples(unittest.TestCase):
 
     def test_three_against_three_with_ties_is_never_significant(self):
         # The normal approximation would say p = 0.0495; the exact test knows better: 2 of 20 splits.
-        r = compare.compare_samples([1.0, 1.0, 1.0], [2.0, 2.0, 2.0])
+        r = compare.compare_samples(S([1.0, 1.0, 1.0]), S([2.0, 2.0, 2.0]))
         self.assertAlmostEqual(r["p"], 0.1)
         self.assertFalse(r["significant"])
         self.assertAlmostEqual(compare.min_p(3, 3), 0.1)
@@ -91,21 +99,51 @@ class CompareSamples(unittest.TestCase):
         self.assertAlmostEqual(compare.mann_whitney_p(x, y), stats.mannwhitneyu(x, y).pvalue)
 
     def test_seeded_so_runs_repeat(self):
-        a, b = jitter(1.0), jitter(1.02)
+        a, b = S(jitter(1.0)), S(jitter(1.02))
         self.assertEqual(compare.compare_samples(a, b)["ci"], compare.compare_samples(a, b)["ci"])
 
     def test_ci_level_follows_alpha(self):
-        a, b = [1.0, 1.3, 0.9, 1.1, 1.2, 0.8, 1.05], [1.1, 1.25, 0.95, 1.2, 1.3, 0.9, 1.0]
+        a, b = S([1.0, 1.3, 0.9, 1.1, 1.2, 0.8, 1.05]), S([1.1, 1.25, 0.95, 1.2, 1.3, 0.9, 1.0])
         wide = compare.compare_samples(a, b, alpha=0.01)["ci"]
         narrow = compare.compare_samples(a, b, alpha=0.2)["ci"]
         self.assertLess(wide[0], narrow[0])
         self.assertGreater(wide[1], narrow[1])
 
     def test_one_repetition_gives_no_verdict(self):
-        r = compare.compare_samples([1.0], [2.0])
+        r = compare.compare_samples(S([1.0]), S([2.0]))
         self.assertEqual(r["ratio"], 2.0)
         self.assertTrue(math.isnan(r["p"]) and math.isnan(r["ci"][0]))
         self.assertFalse(r["significant"])
+
+
+class TwoLevels(unittest.TestCase):
+    """The process is the unit of replication: repetitions inside one process cannot make a
+    difference significant, and a shift smaller than the spread between processes is not one."""
+
+    def test_one_process_a_side_gives_no_verdict_however_many_repetitions(self):
+        r = compare.compare_samples([jitter(1.0, 50)], [jitter(1.05, 50)])
+        self.assertAlmostEqual(r["ratio"], 1.05)
+        self.assertFalse(r["significant"])
+        self.assertTrue(math.isnan(r["p"]))
+        # The same values taken as independent repetitions: a flat test would call it certain.
+        self.assertTrue(compare.compare_samples(S(jitter(1.0, 50)), S(jitter(1.05, 50)))["significant"])
+
+    def test_a_shift_smaller_than_the_spread_between_processes_is_not_significant(self):
+        old = forks([1.0, 1.1, 0.9, 1.05, 0.95])
+        new = forks([m + 0.02 for m in (1.0, 1.1, 0.9, 1.05, 0.95)])
+        r = compare.compare_samples(old, new)
+        self.assertFalse(r["significant"])
+        self.assertLess(r["ci"][0], 1.0)
+        self.assertGreater(r["ci"][1], 1.0)
+        self.assertGreater(r["p"], 0.5)
+
+    def test_five_processes_a_side_can_show_a_clear_change(self):
+        r = compare.compare_samples(forks([1.0, 1.01, 0.99, 1.02, 0.98]), forks([1.2, 1.21, 1.19, 1.22, 1.18]))
+        self.assertTrue(r["significant"])
+        self.assertAlmostEqual(r["p"], 2 / math.comb(10, 5))
+        self.assertAlmostEqual(r["ratio"], 1.2)
+        self.assertAlmostEqual(compare.min_p(5, 5), 2 / 252)
+        self.assertGreaterEqual(compare.min_p(2, 2), 0.05)  # two forks a side never can
 
 
 class CompareRuns(unittest.TestCase):
@@ -203,12 +241,12 @@ class CommandLine(unittest.TestCase):
         self.assertEqual(code, 0, out)
         self.assertIn("0 significantly slower, 0 significantly faster", out)
 
-    def test_too_few_repetitions_said(self):
-        three = os.path.join(INPUTS, "run")  # 3 repetitions each
+    def test_too_few_forks_said(self):
+        three = os.path.join(INPUTS, "run")  # 3 unlabelled repetitions each: 3 forks of one
         code, out = run_compare(three, three, "--out", self.tmp)
         self.assertEqual(code, 0, out)
-        self.assertIn("too few repetitions for Mann–Whitney to reach p < 0.05 (e.g. 3 against 3", out)
-        self.assertNotIn("too few repetitions", run_compare(OLD, NEW, "--out", self.tmp)[1])
+        self.assertIn("too few forks (processes) for Mann–Whitney to reach p < 0.05 (e.g. 3 against 3", out)
+        self.assertNotIn("too few forks", run_compare(OLD, NEW, "--out", self.tmp)[1])
 
     def test_bad_usage_and_nothing_in_common_exit_2(self):
         empty = os.path.join(self.tmp, "empty")

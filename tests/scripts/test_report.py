@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """Tests for scripts/report (scripts/lib/report.py) on stored results folders: inputs/report-run is a
-complete folder with known answers (7 repetitions of each benchmark within +-0.3 % of a round value;
+complete folder with known answers (7 forks of one repetition each, within +-0.3 % of a round value;
 a control loop of 0.25 ns; a second runtime, python, in microseconds with its own control loop; a
 failed benchmark; a noisy one; first calls partly in ms; hyperfine, icount, a failed validate.json;
 a provenance that earns every warning). Also a folder with only a google-benchmark file, an empty
@@ -139,7 +139,7 @@ class FullRun(unittest.TestCase):
         self.assertIn("| `python/ctypes` | 50.0 [49.8, 50.2] | 60.0 [59.8, 60.2] | – |", self.md)
 
     def test_sub_nanosecond_figures_keep_their_digits(self):
-        self.assertIn("| `c/direct/noop/threads:2` | 7 | 0.625 | [0.623, 0.627] |", self.md)
+        self.assertRegex(self.md, r"\| `c/direct/noop/threads:2` \| 7×1 \| 0.625 \| \[0.62\d, 0.62\d\] \|")
         self.assertIn("0.250 ns per iteration", self.md)
 
     def test_boundary_share(self):
@@ -175,7 +175,8 @@ class FullRun(unittest.TestCase):
                      "google-benchmark library reports itself as a debug build",
                      "load average was 1.5 on 2 CPUs", "(`kvm`)", "uncommitted changes (`abc1234-dirty`)"):
             self.assertIn(text, warn)
-        self.assertNotIn("repetition(s) per benchmark", warn)  # 7 repetitions: enough
+        self.assertNotIn("process(es) (forks) per benchmark", warn)  # 7 forks: enough
+        self.assertNotIn("did not record which process", warn)  # every entry has its fork
         self.assertEqual(warn.count("*What to do:*"), warn.count("**warning:**"))
 
     def test_failed_benchmark_listed(self):
@@ -235,12 +236,12 @@ class MissingInputs(unittest.TestCase):
         folder = make_folder(self.tmp, {"gbench.json": os.path.join(INPUTS, "run", "gbench.json")})
         broken, md = build(folder)
         self.assertEqual(broken, 0)
-        for note in ("no provenance.json", "as few as 1 repetition(s) per benchmark", "no `icount.json`",
+        for note in ("no provenance.json", "did not record which process measured each repetition", "no `icount.json`",
                      "no `hyperfine.json` and no `first_call` benchmarks", "no `/threads:N` benchmarks",
                      "no `get/bytes:N` benchmarks", "no `batch/n:N` benchmarks", "`c/direct/put` (run: wrong answer)"):
             self.assertIn(note, md)
         self.assertNotIn("## Accuracy", md)
-        self.assertIn("| `c/direct` | 1.50 | – | – |", md)  # no CI with 3 repetitions
+        self.assertIn("| `c/direct` | 1.50 | – | – |", md)  # 3 unlabelled repetitions: too few for a CI
         self.assertTrue(os.path.exists(os.path.join(folder, "report.html")))
 
     def test_an_empty_folder(self):

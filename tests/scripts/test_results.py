@@ -83,14 +83,14 @@ class Folder(unittest.TestCase):
         self.assertAlmostEqual(results.control_ns(self.benches, "python"), 20.0)  # 0.02 us
         self.assertEqual(results.control_ns(self.benches, "java"), 0.0)
 
-    def test_net_samples(self):
-        net = results.net_samples(self.benches["python/ctypes/noop"], self.benches)
-        self.assertAlmostEqual(results.median(net), 50.0)
-        batch = results.net_samples(self.benches["c/direct/batch/n:16"], self.benches)
-        self.assertAlmostEqual(results.median(batch), 280.0)  # (16 * 280 + 0.25) / 16 - 0.25 / 16
+    def test_net_forks(self):
+        net = results.net_forks(self.benches["python/ctypes/noop"], self.benches)
+        self.assertAlmostEqual(results.center(net), 50.0)
+        batch = results.net_forks(self.benches["c/direct/batch/n:16"], self.benches)
+        self.assertAlmostEqual(results.center(batch), 280.0)  # (16 * 280 + 0.25) / 16 - 0.25 / 16
         first = self.benches["c/direct/first_call"]
         self.assertTrue(first.per_process)
-        self.assertEqual(results.net_samples(first, self.benches), first.samples)  # no loop to subtract
+        self.assertEqual(results.net_forks(first, self.benches), first.forks)  # no loop to subtract
 
     def test_threads(self):
         self.assertEqual(self.benches["c/direct/noop/threads:2"].threads, 2)
@@ -102,9 +102,9 @@ class Folder(unittest.TestCase):
         self.assertAlmostEqual(results.icount_net(icount, "c/direct/batch/n:16"), 1750.0 - 3.0 / 16)
         self.assertIsNone(results.icount_net(icount, "c/plt/noop"))
 
-    def test_describe(self):
-        d = results.describe([6, 1, 5, 2, 4, 3])
-        self.assertEqual((d["n"], d["median"], d["lo"], d["hi"]), (6, 3.5, 1, 6))
+    def test_describe_independent_values(self):
+        d = results.describe(results.singletons([6, 1, 5, 2, 4, 3]))
+        self.assertEqual((d["n"], d["forks"], d["median"], d["lo"], d["hi"]), (6, 6, 3.5, 1, 6))
 
     def test_hyperfine_and_validate(self):
         self.assertEqual([r["command"] for r in results.load_hyperfine(self.folder)],
@@ -112,6 +112,51 @@ class Folder(unittest.TestCase):
         self.assertEqual(results.load_validate(self.folder)["verdict"], "fail")
         self.assertEqual(results.load_hyperfine(os.path.join(INPUTS, "run")), [])
         self.assertIsNone(results.load_validate(os.path.join(INPUTS, "run")))
+
+
+class Forks(unittest.TestCase):
+    """The two-level model: repetitions within forks (processes), on inputs/forks (the driver's
+    format) and on hand-made series."""
+
+    def setUp(self):
+        self.benches = results.load_benches(os.path.join(INPUTS, "forks"))
+
+    def test_entries_grouped_by_fork(self):
+        b = self.benches["c/direct/noop"]
+        self.assertTrue(b.labelled)
+        self.assertEqual(b.forks, [[1.0, 1.0, 1.1], [2.0, 2.0], [3.0, 3.1, 3.0]])
+        self.assertEqual(len(b.samples), 8)
+
+    def test_unlabelled_repetitions_are_forks_of_one(self):
+        b = results.load_benches(os.path.join(INPUTS, "run"))["c/direct/noop"]
+        self.assertFalse(b.labelled)
+        self.assertEqual(sorted(b.forks), [[1.5], [2.0], [2.5]])
+
+    def test_center_is_the_median_of_fork_medians(self):
+        # pooled, the median of 1, 1, 1.1, 2, 2, 3, 3, 3.1 would be 2.0 by luck; here each process counts once
+        self.assertEqual(results.center([[1.0, 1.0, 1.0, 1.0], [2.0], [3.0, 3.0]]), 2.0)
+        self.assertEqual(results.center(self.benches["c/direct/noop"].forks), 2.0)
+
+    def test_spread_between_and_within(self):
+        d = results.describe([[1.0, 1.0], [2.0, 2.0], [3.0, 3.0]])
+        self.assertAlmostEqual(d["cv_between"], 0.5)
+        self.assertEqual(d["cv_within"], 0.0)
+        self.assertEqual((d["n"], d["forks"]), (6, 3))
+
+    def test_ci_spans_the_processes_not_the_repetitions(self):
+        tight_reps = [[m * (1 + 0.0001 * i) for i in range(20)] for m in (1.0, 1.1, 0.9, 1.05, 0.95)]
+        lo, hi = results.center_ci(tight_reps)
+        self.assertLessEqual(lo, 0.96)  # the forks, not the 20 tight repetitions, set the width
+        self.assertGreaterEqual(hi, 1.04)
+        flat_lo, flat_hi = results.center_ci(results.singletons([x for f in tight_reps for x in f]))
+        self.assertLess(flat_hi - flat_lo, hi - lo)
+
+    def test_too_few_forks_have_no_ci(self):
+        self.assertTrue(math.isnan(results.center_ci([[1.0, 1.1], [1.2, 1.3]])[0]))
+
+    def test_bootstrap_is_seeded(self):
+        f = [[1.0, 1.2], [0.9], [1.1, 1.3, 1.0]]
+        self.assertEqual(list(results.bootstrap(f, 100)), list(results.bootstrap(f, 100)))
 
 
 class Interrupted(unittest.TestCase):

@@ -62,6 +62,8 @@ def parse(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--validate", action="store_true", help="also run the validation rows and check them")
     p.add_argument("--seed", type=int, default=20261125, help="seeds the order and the padding")
     p.add_argument("--list", action="store_true", help="print the plan and exit")
+    p.add_argument("--timeout", type=float, help="seconds a worker may take to answer one request (default 120)")
+    p.add_argument("--runtimes-dir", default=str(ROOT / "bench" / "runtimes"), help=argparse.SUPPRESS)
     p.add_argument("--command", default="", help=argparse.SUPPRESS)  # the front end's command line
     a = p.parse_args(argv)
     for opt in ("forks", "repetitions"):
@@ -85,6 +87,8 @@ def choose_method(a: argparse.Namespace) -> method_.Method:
         changes["repetitions"] = a.repetitions
     if a.min_time:
         changes["target_s"] = a.min_time
+    if a.timeout:
+        changes["timeout_s"] = a.timeout
     return dataclasses.replace(m, **changes)
 
 
@@ -244,7 +248,7 @@ def main(argv: list[str]) -> int:
     build = Path(a.build_dir).resolve()
     pattern = re.compile(a.filter) if a.filter else None
     rng = random.Random(a.seed)
-    folders = runtimes.discover(ROOT / "bench" / "runtimes", build)
+    folders = runtimes.discover(Path(a.runtimes_dir), build)
     try:
         wanted = runtimes.select(folders, a.runtimes)
     except ValueError as e:
@@ -351,8 +355,8 @@ def _run(a, m, build, pattern, rng, folders, wanted, skip_ok, out, raw, tmp, dat
             interrupted = True
         if m.hyperfine_runs and not interrupted:
             log("whole processes (hyperfine)")
-            for av in available:
-                mechs = [it.mechanism for it in fc_items if it.runtime is av.rt]
+            for av in available:  # the mechanisms whose first call worked
+                mechs = [it.mechanism for it in fc_items if it.runtime is av.rt and not fc[it].error]
                 if not mechs:
                     continue
                 try:
@@ -405,6 +409,8 @@ def _run(a, m, build, pattern, rng, folders, wanted, skip_ok, out, raw, tmp, dat
     if interrupted:
         print("bench: interrupted; what was measured so far is in the results folder", file=sys.stderr)
         return 130
+    if not available and missing and all(rt.name in skip_ok or rt.folder.name in skip_ok for rt, _ in missing):
+        return 77  # nothing could run, and that was accepted: say "skipped", not "passed"
     return status
 
 

@@ -3,8 +3,8 @@
 Per benchmark, `forks` fresh processes (JMH's forks; Kalibera & Jones's two-level design), the forks
 of all benchmarks interleaved. In each fork (a protocol worker):
   1. calibrate: grow the iteration count until one timed run takes at least `target_s`;
-  2. warm up until steady: run again until the last `window` runs agree within `tolerance`
-     ((max - min) / median of their time per iteration), after at least the runtime's own minimum
+  2. warm up until steady: run again until the last `window` runs of that size agree within
+     `tolerance` ((max - min) / median of their time per iteration), after at least the runtime's minimum
      (runs and seconds, for a JIT that tiers up), at most `warmup_max_runs` runs or
      `warmup_max_seconds`; then re-size the iteration count to the target from the steady runs;
   3. time `repetitions` runs back to back.
@@ -103,10 +103,11 @@ def measure(run: RunFn, m: Method, min_runs: int = 0, min_seconds: float = 0.0) 
         if s.wall_ns >= target:
             break
         n = next_iterations(n, s.wall_ns, target)
+    sized = len(w.per_iteration_ns) - 1  # from here on, every run has the final iteration count
     while True:  # warm up until steady
         elapsed = time.monotonic() - t0
-        if len(w.per_iteration_ns) >= max(m.window, min_runs) and elapsed >= min_seconds \
-                and steady(w.per_iteration_ns, m.window, m.tolerance):
+        if w.runs >= min_runs and elapsed >= min_seconds \
+                and steady(w.per_iteration_ns[sized:], m.window, m.tolerance):
             w.steady = True
             break
         if w.runs >= max(m.warmup_max_runs, min_runs) or elapsed >= max(m.warmup_max_seconds, min_seconds * 2):

@@ -92,8 +92,9 @@ def discover(root: Path, build_dir: Path) -> list[Folder]:
 
 
 def select(folders: list[Folder], wanted: str) -> list[Runtime]:
-    """The runtimes `wanted` names: "all", "none" (C only), or a comma-separated list of runtime or
-    folder names. Raises ValueError for a name nothing has."""
+    """The runtimes `wanted` names: "all", "none" (C only), or a comma-separated list of names, each
+    a runtime's (that runtime) or else a folder's (all of its runtimes). Raises ValueError for a name
+    nothing has."""
     every = [r for f in folders for r in f.runtimes]
     if wanted == "all":
         return every
@@ -104,7 +105,9 @@ def select(folders: list[Folder], wanted: str) -> list[Runtime]:
     if unknown:
         known = ", ".join(sorted({r.name for r in every} | {f.name for f in folders}))
         raise ValueError(f"no runtime named {', '.join(unknown)} (there are: {known})")
-    return [r for r in every if r.name in names or r.folder.name in names]
+    runtime_names = {r.name for r in every}
+    return [r for r in every if r.name in names
+            or (r.folder.name in names and r.folder.name not in runtime_names)]
 
 
 def build(folder: Folder, env: dict[str, str], log_path: Path) -> tuple[bool, str]:

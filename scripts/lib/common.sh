@@ -12,13 +12,19 @@ FFIBENCH_ANALYSIS_PACKAGES=(python3 python3-numpy python3-scipy python3-matplotl
 FFIBENCH_PACKAGES=(build-essential cmake ninja-build pkg-config liblmdb-dev libbenchmark-dev
                    hyperfine valgrind clang-14 libclang-rt-14-dev "${FFIBENCH_ANALYSIS_PACKAGES[@]}")
 
-# The Debian packages the runtime harnesses need (bench/runtimes/*/packages, one per line).
+# The Debian packages the runtimes need (bench/runtimes/*/packages: one per line, # comments and
+# blank lines allowed; a file may hold only comments). Every file is read, whatever the one before held.
 ffibench_runtime_packages() {
   local f
-  for f in "$FFIBENCH_ROOT"/bench/runtimes/*/packages; do
-    [ -f "$f" ] && grep -v '^\s*\(#\|$\)' "$f"
+  for f in "${FFIBENCH_RUNTIMES_DIR:-$FFIBENCH_ROOT/bench/runtimes}"/*/packages; do
+    [ -f "$f" ] || continue
+    sed -e 's/#.*//' -e 's/^[[:space:]]*//' -e 's/[[:space:]]*$//' -e '/^$/d' "$f"
   done
-  return 0
+}
+
+# ffibench_usage SCRIPT: the comment block at the top of SCRIPT (after its #! line), as help text.
+ffibench_usage() {
+  awk 'NR == 1 { next } /^#/ { sub(/^# ?/, ""); print; next } { exit }' "$1"
 }
 
 # The environment a runtime harness gets (bench/runtimes/README.md): ffibench_runtime_env BUILD_DIR

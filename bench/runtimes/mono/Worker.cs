@@ -77,20 +77,11 @@ namespace FfiBench
                 f.Append(f.Length > 0 ? " " : "").Append(a);
                 if (a.EndsWith(".exe")) break;
             }
-            foreach (string v in new[] { "MONO_PATH", "MONO_ENV_OPTIONS", "MONO_GC_PARAMS", "MONO_THREADS_SUSPEND" })
+            foreach (string v in new[] { "MONO_PATH", "MONO_ENV_OPTIONS", "MONO_GC_PARAMS" })
                 if (Environment.GetEnvironmentVariable(v) != null) f.Append("; ").Append(v).Append('=').Append(Environment.GetEnvironmentVariable(v));
             string built = Path.Combine(Path.GetDirectoryName(Assembly.GetEntryAssembly().Location), "build.txt");
             if (File.Exists(built)) f.Append("; built: ").Append(File.ReadAllText(built).Trim().Replace("\n", "; "));
             return f.ToString();
-        }
-
-        [DllImport("libc")] static extern IntPtr readlink(string path, byte[] buf, IntPtr size);
-
-        public static string Executable()
-        {
-            var b = new byte[4096];
-            long n = (long)readlink("/proc/self/exe", b, (IntPtr)b.Length);
-            return n > 0 ? Encoding.UTF8.GetString(b, 0, (int)n) : CommandLine[0];
         }
 
         public static string Version()
@@ -166,7 +157,7 @@ namespace FfiBench
             if (Identity.Problem != null) throw new InvalidOperationException(Identity.Problem);
             return new List<string>
             {
-                "context\truntime_name\tMono (" + Identity.Executable() + ")",
+                "context\truntime_name\tMono",
                 "context\truntime_version\t" + Identity.Version(),
                 "context\truntime_flags\t" + Identity.Flags(),
                 "context\truntime_mode\t" + Identity.ModeText(),
@@ -267,10 +258,7 @@ namespace FfiBench
             if (f.Length == 1 && f[0] == "hello") return Hello();
             if (f.Length == 1 && f[0] == "list") return List();
             if (f.Length == 1 && f[0] == "data") { Data.Load(Env("FFIBENCH_DATA")); return new List<string> { "checksum\t" + Data.Checksum }; }
-            if (f.Length == 4 && f[0] == "run")
-            {
-                return Run(f[1], Count(f[2], long.MaxValue), (int)Count(f[3], 1000000));
-            }
+            if (f.Length == 4 && f[0] == "run") return Run(f[1], Count(f[2], long.MaxValue), (int)Count(f[3], 1000000));
             throw new FormatException("bad request '" + line + "'");
         }
 

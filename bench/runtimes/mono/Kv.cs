@@ -1,7 +1,8 @@
 // Kv.cs — libkv's P/Invoke declarations, one class per mechanism.
 //
 // "kv" is mapped to the absolute path of libkv.so by Bench.exe.config (a Mono <dllmap>, written by
-// `run` at build time), so no LD_LIBRARY_PATH is involved. Mono resolves a DllImport at its first call.
+// `build`), so no LD_LIBRARY_PATH is involved. Mono resolves a DllImport lazily: the JIT when it
+// compiles the calling method, AOT code at the first call.
 using System;
 using System.Runtime.InteropServices;
 

@@ -1,11 +1,16 @@
-// Workloads.cs — bench/workloads.h in C#: the data set (the same generator, seed and draws as
-// bench/workloads.c, so every harness reads the same records) and each mechanism's workload loops.
+// Workloads.cs — the data folder as the loops use it, and each mechanism's workload loops
+// (bench/workloads.c in C#).
+//
+// Data reads $FFIBENCH_DATA (bench/dataset.h): the tables from their files, the workload vocabulary
+// (parameter values, records per scan) from manifest.txt. Nothing here derives the data set.
 //
 // A loop calls the foreign function itself (a wrapper would cost as much as the call measured), so
 // the loops are written once per call shape: Direct (dllimport, blittable), MarshaledMech
 // (byte[]/string), HandleMech (kv_handle.h) and MarshalMech (kv_marshal.h). Each checks its answers
-// as workloads.c does; a wrong one throws WrongAnswer and fails the run.
+// as workloads.c does; a wrong one throws WrongAnswer, which the worker answers with `error`.
 using System;
+using System.Collections.Generic;
+using System.Globalization;
 using System.IO;
 using System.Runtime.InteropServices;
 using System.Text;
@@ -17,61 +22,108 @@ namespace FfiBench
         public WrongAnswer(string what) : base(what) { }
     }
 
+    /// The data folder is not what its manifest says (or not what this worker can use).
+    sealed class DataError : Exception
+    {
+        public DataError(string what) : base(what) { }
+    }
+
+    /// One `workload` line of manifest.txt.
+    sealed class WorkloadDef
+    {
+        public string Name, Param; // Param: the parameter's name in benchmark names, or "-"
+        public int[] Values;       // the parameter's values (none without a parameter)
+        public string Ops;         // engine operations per iteration: a number, or the parameter's name
+    }
+
     static class Data
     {
-        public const int Keys = 100000, KeyLen = 16, ValLen = 64, ScanRecords = 1024, MissKeys = 4096,
-                         PutKeys = 10000, PutEvery = 100;
-        public static readonly int[] BytesSizes = { 8, 64, 512, 4096, 32768, 262144, 1048576 };
-        public static readonly int[] BatchNs = { 1, 4, 16, 64, 256, 1024 };
+        public static int Keys, KeyLen, ValLen, PutKeys, ScanRecords;
+        public static byte[] KeyBytes, MissBytes, PutKeyBytes; // the tables' rows, packed, as in their files
+        public static uint[] Order;                            // the throughput and batch order
+        public static byte[] OrderPacked;                      // every key in batch order, + room to wrap
+        public static readonly List<WorkloadDef> Workloads = new List<WorkloadDef>();
+        public static string Checksum;                         // of the tables as loaded
+        static string bytesKey;                                // "bytes:%u"
+        static readonly Dictionary<string, string[]> facts = new Dictionary<string, string[]>();
 
-        public static readonly byte[] KeyBytes = new byte[Keys * KeyLen];   // "key:%012u", packed
-        public static readonly string[] KeyStrings = new string[Keys];
-        public static readonly byte[] PutKeyBytes = new byte[PutKeys * KeyLen];
-        public static readonly string[] PutKeyStrings = new string[PutKeys];
-        public static readonly uint[] Next = new uint[Keys];   // one cycle through every key
-        public static readonly uint[] Order = new uint[Keys];  // the batch order
-        public static readonly byte[] OrderPacked;            // keys in batch order, + room to wrap
-
-        static ulong Splitmix(ref ulong s)
+        static string[] Fact(string name)
         {
-            ulong z = (s += 0x9e3779b97f4a7c15UL);
-            z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9UL;
-            z = (z ^ (z >> 27)) * 0x94d049bb133111ebUL;
-            return z ^ (z >> 31);
+            string[] f;
+            if (!facts.TryGetValue(name, out f)) throw new DataError("manifest.txt has no '" + name + "' line");
+            return f;
         }
 
-        static Data()
+        static byte[] Table(string dir, string name, out int rows, out int width)
         {
-            ulong s = 20261125;
+            string[] f = Fact(name); // name, file, rows, bytes per row
+            rows = int.Parse(f[2], CultureInfo.InvariantCulture);
+            width = int.Parse(f[3], CultureInfo.InvariantCulture);
+            byte[] b = File.ReadAllBytes(Path.Combine(dir, f[1]));
+            if (b.Length != (long)rows * width)
+                throw new DataError(f[1] + ": " + b.Length + " bytes, the manifest says " + rows + " x " + width);
+            return b;
+        }
+
+        /// Loads dir's manifest and tables (once per process).
+        public static void Load(string dir)
+        {
+            if (Checksum != null) return;
+            foreach (string line in File.ReadAllLines(Path.Combine(dir, "manifest.txt")))
+            {
+                if (line.Length == 0 || line[0] == '#') continue;
+                string[] f = line.Split('\t');
+                if (f[0] != "workload") { facts[f[0]] = f; continue; }
+                if (f.Length != 5) throw new DataError("manifest.txt: bad workload line '" + line + "'");
+                Workloads.Add(new WorkloadDef
+                {
+                    Name = f[1], Param = f[2], Ops = f[4],
+                    Values = f[2] == "-" ? new int[0] : Array.ConvertAll(f[3].Split(','), v => int.Parse(v, CultureInfo.InvariantCulture)),
+                });
+            }
+            int rows, width;
+            KeyBytes = Table(dir, "keys", out Keys, out KeyLen);
+            MissBytes = Table(dir, "miss", out rows, out width);
+            if (width != KeyLen) throw new DataError("miss keys are not " + KeyLen + " bytes");
+            PutKeyBytes = Table(dir, "put_keys", out PutKeys, out width);
+            if (width != KeyLen) throw new DataError("put keys are not " + KeyLen + " bytes");
+            byte[] order = Table(dir, "order", out rows, out width);
+            if (width != 4 || rows != Keys) throw new DataError("order.u32 does not hold one u32 per key");
+            Order = new uint[Keys];
             for (int i = 0; i < Keys; i++)
+                if ((Order[i] = U32(order, 4 * i)) >= Keys) throw new DataError("order.u32[" + i + "] is not a key index");
+            ValLen = int.Parse(Fact("value_length")[1], CultureInfo.InvariantCulture);
+            bytesKey = Fact("bytes_key")[1];
+            int maxBatch = 0;
+            foreach (var w in Workloads)
             {
-                KeyStrings[i] = "key:" + i.ToString("D12");
-                Encoding.ASCII.GetBytes(KeyStrings[i], 0, KeyLen, KeyBytes, i * KeyLen);
-                Order[i] = (uint)i;
+                if (w.Name == "scan/dir:upcall") ScanRecords = int.Parse(w.Ops, CultureInfo.InvariantCulture);
+                if (w.Name == "batch") foreach (int v in w.Values) maxBatch = Math.Max(maxBatch, v);
             }
-            for (int i = 0; i < MissKeys; i++) Splitmix(ref s); // workloads.c draws the miss keys first
-            for (int i = 0; i < PutKeys; i++)
-            {
-                PutKeyStrings[i] = "put:" + i.ToString("D12");
-                Encoding.ASCII.GetBytes(PutKeyStrings[i], 0, KeyLen, PutKeyBytes, i * KeyLen);
-            }
-            var perm = new uint[Keys]; // Sattolo: a random permutation that is one cycle
-            for (uint i = 0; i < Keys; i++) perm[i] = i;
-            for (uint i = Keys - 1; i > 0; i--)
-            {
-                uint j = (uint)(Splitmix(ref s) % i), t = perm[i];
-                perm[i] = perm[j]; perm[j] = t;
-            }
-            Array.Copy(perm, Next, Keys);
-            for (uint i = Keys - 1; i > 0; i--) // Fisher-Yates
-            {
-                uint j = (uint)(Splitmix(ref s) % (i + 1)), t = Order[i];
-                Order[i] = Order[j]; Order[j] = t;
-            }
-            int wrap = KeyLen * BatchNs[BatchNs.Length - 1];
-            OrderPacked = new byte[Keys * KeyLen + wrap];
-            for (int i = 0; i < Keys; i++) Buffer.BlockCopy(KeyBytes, (int)Order[i] * KeyLen, OrderPacked, i * KeyLen, KeyLen);
-            Buffer.BlockCopy(OrderPacked, 0, OrderPacked, Keys * KeyLen, wrap);
+            OrderPacked = new byte[(Keys + maxBatch) * KeyLen];
+            for (int i = 0; i < Keys + maxBatch; i++) Buffer.BlockCopy(KeyBytes, (int)Order[i % Keys] * KeyLen, OrderPacked, i * KeyLen, KeyLen);
+
+            // FNV-1a 64 over keys, order (re-encoded as u32le from what was parsed), miss and put keys.
+            var le = new byte[4 * Keys];
+            for (int i = 0; i < Keys; i++) { le[4 * i] = (byte)Order[i]; le[4 * i + 1] = (byte)(Order[i] >> 8); le[4 * i + 2] = (byte)(Order[i] >> 16); le[4 * i + 3] = (byte)(Order[i] >> 24); }
+            ulong h = 0xcbf29ce484222325UL;
+            foreach (byte[] t in new[] { KeyBytes, le, MissBytes, PutKeyBytes })
+                foreach (byte b in t) h = (h ^ b) * 0x100000001b3UL;
+            Checksum = "fnv1a64:" + h.ToString("x16", CultureInfo.InvariantCulture);
+        }
+
+        /// The key of the record holding n bytes (manifest: bytes_key).
+        public static byte[] BytesKey(int n) => Encoding.ASCII.GetBytes(bytesKey.Replace("%u", n.ToString(CultureInfo.InvariantCulture)));
+
+        /// A table's keys as strings, for the binding that passes keys as string: each key must be
+        /// printable ASCII, so that its marshaled (UTF-8, NUL-terminated) copy is the same bytes.
+        public static string[] Strings(byte[] packed)
+        {
+            var s = new string[packed.Length / KeyLen];
+            foreach (byte b in packed)
+                if (b < 0x20 || b > 0x7e) throw new DataError("a key is not printable ASCII: dllimport-marshaled cannot pass it as a string");
+            for (int i = 0; i < s.Length; i++) s[i] = Encoding.ASCII.GetString(packed, i * KeyLen, KeyLen);
+            return s;
         }
 
         public static uint U32(byte[] b, int at) => (uint)(b[at] | b[at + 1] << 8 | b[at + 2] << 16 | b[at + 3] << 24);
@@ -79,41 +131,6 @@ namespace FfiBench
         public static unsafe void PutU32(byte* p, uint v) { p[0] = (byte)v; p[1] = (byte)(v >> 8); p[2] = (byte)(v >> 16); p[3] = (byte)(v >> 24); }
         public static unsafe void PutU64(byte* p, ulong v) { PutU32(p, (uint)v); PutU32(p + 4, (uint)(v >> 32)); }
         public static unsafe ulong U64(byte* p) => U32(p) | (ulong)U32(p + 4) << 32;
-        public static byte[] BytesKey(int n) => Encoding.ASCII.GetBytes("bytes:" + n);
-
-        static byte[] Value(int i)
-        {
-            var v = new byte[ValLen];
-            for (int b = 8; b < ValLen; b++) v[b] = (byte)(i * 31 + b);
-            BitConverter.GetBytes(Next[i]).CopyTo(v, 0); // little-endian on every Mono target here
-            BitConverter.GetBytes((uint)i).CopyTo(v, 4);
-            return v;
-        }
-
-        public static unsafe void Create(string path)
-        {
-            File.Delete(path);
-            File.Delete(path + "-lock");
-            var o = KvOptions.NoSync();
-            byte[] p = Encoding.UTF8.GetBytes(path + "\0");
-            IntPtr env, txn;
-            fixed (byte* pp = p) Check(Native.kv_env_open(out env, pp, ref o), "kv_env_open");
-            Check(Native.kv_txn_begin(out txn, env, 1), "kv_txn_begin");
-            fixed (byte* keys = KeyBytes)
-                for (int i = 0; i < Keys; i++)
-                    fixed (byte* v = Value(i))
-                        Check(Native.kv_put(txn, keys + i * KeyLen, (UIntPtr)KeyLen, v, (UIntPtr)ValLen), "kv_put");
-            for (int k = 0; k < BytesSizes.Length; k++)
-            {
-                byte[] key = BytesKey(BytesSizes[k]), val = new byte[BytesSizes[k]];
-                for (int b = 0; b < val.Length; b++) val[b] = (byte)(k + 1);
-                fixed (byte* kp = key) fixed (byte* vp = val)
-                    Check(Native.kv_put(txn, kp, (UIntPtr)key.Length, vp, (UIntPtr)val.Length), "kv_put");
-            }
-            Check(Native.kv_txn_commit(txn), "kv_txn_commit");
-            Native.kv_txn_free(txn);
-            Check(Native.kv_env_close(env), "kv_env_close");
-        }
 
         public static void Check(int rc, string what)
         {
@@ -121,49 +138,100 @@ namespace FfiBench
         }
     }
 
-    /// One mechanism's binding: an environment on its own copy of the data set, a transaction per
-    /// workload, and the loops. Run(method, n, param) runs n iterations of one workload.
+    /// The loops a mechanism has, one per workload of bench/workloads.c that Mono runs.
+    enum Loop { Noop, AddLatency, AddThroughput, Get, Put, GetBytes, Scan, Batch }
+
+    /// One mechanism's binding: an environment on its own copy of the data set, the current
+    /// workload's transaction and buffers, and the loops. Setup returns the loop to time: one call
+    /// runs n iterations, calling the binding's foreign function directly.
     /// The loops of Direct and HandleMech look alike on purpose: each calls its P/Invoke directly
-    /// inside the timed loop. Sharing one loop through an interface or delegate would put a virtual
-    /// call between the loop and the crossing being measured (Mono 6.8 has no static abstract members
-    /// or function pointers to make that free).
+    /// inside the loop. Sharing one loop through an interface or delegate would put a virtual call
+    /// between the loop and the crossing being measured (Mono 6.8 has no static abstract members or
+    /// function pointers to make that free).
     abstract class Mechanism
     {
-        public abstract string Name { get; }
-        protected long chain, done; // get/batch position, puts so far: reset per benchmark
+        protected long chain, done;           // latency chain / position, puts so far
+        protected int param;                  // the benchmark's parameter: bytes, batch size, commit interval
+        protected byte[] buf, keys, key;      // the workload's buffers, allocated by Setup (untimed)
+        protected UIntPtr[] keyLens, valLens;
+        bool writing;
+
         public abstract void Close();
         protected abstract void Begin(bool write);
         protected abstract void End(bool commit);
 
-        public void Setup(string method) { Begin(method == "put"); chain = done = 0; }
-        public void Teardown() => End(true);
-
-        public void Run(string method, long n, int param)
+        public Action<long> Setup(Loop loop, int param)
         {
-            switch (method)
+            this.param = param;
+            chain = done = 0;
+            Allocate(loop);
+            Begin(writing = loop == Loop.Put);
+            switch (loop)
             {
-                case "noop": Noop(n); break;
-                case "add": Add(n); break;
-                case "get": Get(n); break;
-                case "put": Put(n); break;
-                case "get_bytes": GetBytes(n, param); break;
-                case "scan": Scan(n); break;
-                case "batch": Batch(n, param); break;
-                default: throw new ArgumentException(method);
+                case Loop.Noop: return Noop;
+                case Loop.AddLatency: return AddLatency;
+                case Loop.AddThroughput: return AddThroughput;
+                case Loop.Get: return Get;
+                case Loop.Put: return Put;
+                case Loop.GetBytes: return GetBytes;
+                case Loop.Scan: return Scan;
+                default: return Batch;
+            }
+        }
+
+        /// Ends the workload's transaction: put commits what it wrote, a read is aborted.
+        public void Teardown() => End(writing);
+
+        protected virtual void Allocate(Loop loop)
+        {
+            buf = keys = key = null;
+            keyLens = valLens = null;
+            switch (loop)
+            {
+                case Loop.Get:
+                    buf = new byte[Data.ValLen];
+                    break;
+                case Loop.Put: // the value every put writes
+                    buf = new byte[Data.ValLen];
+                    for (int b = 0; b < buf.Length; b++) buf[b] = 0x5a;
+                    break;
+                case Loop.GetBytes:
+                    key = Data.BytesKey(param);
+                    buf = new byte[param];
+                    break;
+                case Loop.Batch:
+                    buf = new byte[param * Data.ValLen];
+                    keys = new byte[param * Data.KeyLen];
+                    keyLens = new UIntPtr[param];
+                    valLens = new UIntPtr[param];
+                    for (int i = 0; i < param; i++) keyLens[i] = (UIntPtr)Data.KeyLen;
+                    break;
             }
         }
 
         protected abstract void Noop(long n);
-        protected abstract void Add(long n);
+        protected abstract void AddLatency(long n);
+        protected abstract void AddThroughput(long n);
         protected abstract void Get(long n);
         protected abstract void Put(long n);
-        protected abstract void GetBytes(long n, int size);
+        protected abstract void GetBytes(long n);
         protected abstract void Scan(long n);
-        protected abstract void Batch(long n, int size);
+        protected abstract void Batch(long n);
 
-        protected static void CheckAdd(int x, long n)
+        // add/mode:latency: the chain goes on from the last run, as in workloads.c.
+        protected void CheckAdd(int x, long n)
         {
-            if (x != (int)n) throw new WrongAnswer("add: " + x + " != " + n);
+            int want = (int)(chain + n);
+            chain += n;
+            if (x != want) throw new WrongAnswer("add: " + x + " != " + want);
+        }
+
+        // add/mode:throughput: the sum of add(i, 1) for i < n, mod 2^32.
+        protected static void CheckSum(uint acc, long n)
+        {
+            ulong m = (ulong)n;
+            uint want = (uint)(m % 2 == 0 ? m / 2 * (m + 1) : (m + 1) / 2 * m);
+            if (acc != want) throw new WrongAnswer("add/mode:throughput: " + acc + " != " + want);
         }
 
         // The kv_scan upcall shared by every mechanism that has one: a static method, so full AOT can
@@ -175,13 +243,13 @@ namespace FfiBench
         protected static int OnRecord(IntPtr key, UIntPtr keyLen, IntPtr val, UIntPtr valLen, IntPtr payload)
         {
             scanN++;
-            if ((ulong)keyLen != Data.KeyLen || (ulong)valLen != Data.ValLen) scanBad++;
+            if ((ulong)keyLen != (ulong)Data.KeyLen || (ulong)valLen != (ulong)Data.ValLen) scanBad++;
             return 0;
         }
 
         protected static void CheckScan(ulong count)
         {
-            if (scanN != Data.ScanRecords || count != Data.ScanRecords || scanBad != 0)
+            if (scanN != Data.ScanRecords || count != (ulong)Data.ScanRecords || scanBad != 0)
                 throw new WrongAnswer("scan: " + scanN + " upcalls, " + count + " counted, " + scanBad + " bad");
         }
 
@@ -203,7 +271,6 @@ namespace FfiBench
     // ---- dllimport: blittable, pinned with `fixed` ---------------------------------------------------
     unsafe class Direct : Mechanism
     {
-        public override string Name => "dllimport";
         protected IntPtr env, txn;
 
         public Direct(string path)
@@ -221,55 +288,58 @@ namespace FfiBench
         {
             int rc = commit ? Native.kv_txn_commit(txn) : Native.kv_txn_abort(txn);
             Native.kv_txn_free(txn);
-            Data.Check(rc, "kv_txn_commit");
+            Data.Check(rc, commit ? "kv_txn_commit" : "kv_txn_abort");
         }
 
         protected override void Noop(long n) { for (long i = 0; i < n; i++) Native.kv_noop(); }
 
-        protected override void Add(long n)
+        protected override void AddLatency(long n)
         {
-            int x = 0;
+            int x = (int)chain; // each call takes the previous result
             for (long i = 0; i < n; i++) x = Native.kv_add(x, 1);
             CheckAdd(x, n);
         }
 
+        protected override void AddThroughput(long n)
+        {
+            uint acc = 0; // independent calls; the results are only summed
+            for (long i = 0; i < n; i++) acc += (uint)Native.kv_add((int)i, 1);
+            CheckSum(acc, n);
+        }
+
         protected override void Get(long n)
         {
-            byte* buf = stackalloc byte[Data.ValLen];
             UIntPtr len;
-            uint i = (uint)chain;
-            fixed (byte* keys = Data.KeyBytes)
+            uint i = (uint)chain; // the next key comes out of the value just read
+            fixed (byte* keys = Data.KeyBytes) fixed (byte* bp = buf)
                 for (long k = 0; k < n; k++)
                 {
-                    int rc = Native.kv_get(txn, keys + i * Data.KeyLen, (UIntPtr)Data.KeyLen, buf, (UIntPtr)Data.ValLen, &len);
+                    int rc = Native.kv_get(txn, keys + i * Data.KeyLen, (UIntPtr)Data.KeyLen, bp, (UIntPtr)Data.ValLen, &len);
                     if (rc != 0) Data.Check(rc, "kv_get");
-                    if ((ulong)len != Data.ValLen || Data.U32(buf + 4) != i) throw new WrongAnswer("get: key " + i);
-                    i = Data.U32(buf);
+                    if ((ulong)len != (ulong)Data.ValLen || Data.U32(bp + 4) != i) throw new WrongAnswer("get: key " + i);
+                    i = Data.U32(bp);
                 }
             chain = i;
         }
 
         protected override void Put(long n)
         {
-            byte* val = stackalloc byte[Data.ValLen];
-            for (int b = 0; b < Data.ValLen; b++) val[b] = 0x5a;
-            fixed (byte* keys = Data.PutKeyBytes)
+            fixed (byte* keys = Data.PutKeyBytes) fixed (byte* val = buf)
                 for (long k = 0; k < n; k++)
                 {
                     Data.Check(Native.kv_put(txn, keys + (done % Data.PutKeys) * Data.KeyLen, (UIntPtr)Data.KeyLen, val, (UIntPtr)Data.ValLen), "kv_put");
-                    if (++done % Data.PutEvery == 0) { End(true); Begin(true); } // commit every 100 (no-sync)
+                    if (++done % param == 0) { End(true); Begin(true); } // commit every param puts (no-sync)
                 }
         }
 
-        protected override void GetBytes(long n, int size)
+        protected override void GetBytes(long n)
         {
-            byte[] key = Data.BytesKey(size), buf = new byte[size];
             UIntPtr len;
             fixed (byte* kp = key) fixed (byte* bp = buf)
                 for (long k = 0; k < n; k++)
                 {
-                    Data.Check(Native.kv_get(txn, kp, (UIntPtr)key.Length, bp, (UIntPtr)size, &len), "kv_get");
-                    if ((ulong)len != (ulong)size) throw new WrongAnswer("get bytes:" + size);
+                    Data.Check(Native.kv_get(txn, kp, (UIntPtr)key.Length, bp, (UIntPtr)param, &len), "kv_get");
+                    if ((ulong)len != (ulong)param) throw new WrongAnswer("get bytes:" + param);
                 }
         }
 
@@ -285,39 +355,48 @@ namespace FfiBench
                 }
         }
 
-        protected override void Batch(long n, int size)
+        protected override void Batch(long n)
         {
-            byte[] buf = new byte[size * Data.ValLen], keys = new byte[size * Data.KeyLen];
-            UIntPtr[] keyLens = new UIntPtr[size], valLens = new UIntPtr[size];
-            for (int i = 0; i < size; i++) keyLens[i] = (UIntPtr)Data.KeyLen;
             UIntPtr found;
             fixed (byte* bp = buf) fixed (byte* kp = keys) fixed (UIntPtr* kl = keyLens) fixed (UIntPtr* vl = valLens)
                 for (long k = 0; k < n; k++)
                 {
                     int start = (int)(chain % Data.Keys);
-                    chain += size;
-                    Buffer.BlockCopy(Data.OrderPacked, start * Data.KeyLen, keys, 0, size * Data.KeyLen); // the C suite's memcpy
-                    Data.Check(Native.kv_get_batch(txn, (UIntPtr)size, kp, kl, bp, (UIntPtr)buf.Length, vl, &found), "kv_get_batch");
-                    if ((ulong)found != (ulong)size || Data.U32(bp + 4) != Data.Order[start]) throw new WrongAnswer("batch/n:" + size);
+                    chain += param;
+                    Buffer.BlockCopy(Data.OrderPacked, start * Data.KeyLen, keys, 0, param * Data.KeyLen); // the C suite's memcpy
+                    Data.Check(Native.kv_get_batch(txn, (UIntPtr)param, kp, kl, bp, (UIntPtr)buf.Length, vl, &found), "kv_get_batch");
+                    if ((ulong)found != (ulong)param || Data.U32(bp + 4) != Data.Order[start]) throw new WrongAnswer("batch/n:" + param);
                 }
         }
     }
 
     // ---- dllimport-marshaled: byte[] and string parameters ----------------------------------------------
+    // noop and add have nothing to marshal: they are Direct's.
     class MarshaledMech : Direct
     {
-        public override string Name => "dllimport-marshaled";
-        public MarshaledMech(string path) : base(path) { }
+        static string[] keyStrings, putKeyStrings;
+        string keyString; // get/bytes:N: the record's key
+
+        public MarshaledMech(string path) : base(path)
+        {
+            keyStrings = keyStrings ?? Data.Strings(Data.KeyBytes);
+            putKeyStrings = putKeyStrings ?? Data.Strings(Data.PutKeyBytes);
+        }
+
+        protected override void Allocate(Loop loop)
+        {
+            base.Allocate(loop);
+            if (loop == Loop.GetBytes) keyString = Encoding.ASCII.GetString(key);
+        }
 
         protected override void Get(long n)
         {
-            byte[] buf = new byte[Data.ValLen];
             UIntPtr len;
             uint i = (uint)chain;
             for (long k = 0; k < n; k++)
             {
-                Data.Check(Marshaled.kv_get(txn, Data.KeyStrings[i], (UIntPtr)Data.KeyLen, buf, (UIntPtr)Data.ValLen, out len), "kv_get");
-                if ((ulong)len != Data.ValLen || Data.U32(buf, 4) != i) throw new WrongAnswer("get: key " + i);
+                Data.Check(Marshaled.kv_get(txn, keyStrings[i], (UIntPtr)Data.KeyLen, buf, (UIntPtr)Data.ValLen, out len), "kv_get");
+                if ((ulong)len != (ulong)Data.ValLen || Data.U32(buf, 4) != i) throw new WrongAnswer("get: key " + i);
                 i = Data.U32(buf, 0);
             }
             chain = i;
@@ -325,31 +404,27 @@ namespace FfiBench
 
         protected override void Put(long n)
         {
-            byte[] val = new byte[Data.ValLen];
-            for (int b = 0; b < Data.ValLen; b++) val[b] = 0x5a;
             for (long k = 0; k < n; k++)
             {
-                Data.Check(Marshaled.kv_put(txn, Data.PutKeyStrings[done % Data.PutKeys], (UIntPtr)Data.KeyLen, val, (UIntPtr)Data.ValLen), "kv_put");
-                if (++done % Data.PutEvery == 0) { End(true); Begin(true); }
+                Data.Check(Marshaled.kv_put(txn, putKeyStrings[done % Data.PutKeys], (UIntPtr)Data.KeyLen, buf, (UIntPtr)Data.ValLen), "kv_put");
+                if (++done % param == 0) { End(true); Begin(true); }
             }
         }
 
-        protected override void GetBytes(long n, int size)
+        protected override void GetBytes(long n)
         {
-            string key = "bytes:" + size;
-            byte[] buf = new byte[size];
             UIntPtr len;
             for (long k = 0; k < n; k++)
             {
-                Data.Check(Marshaled.kv_get(txn, key, (UIntPtr)key.Length, buf, (UIntPtr)size, out len), "kv_get");
-                if ((ulong)len != (ulong)size) throw new WrongAnswer("get bytes:" + size);
+                Data.Check(Marshaled.kv_get(txn, keyString, (UIntPtr)keyString.Length, buf, (UIntPtr)param, out len), "kv_get");
+                if ((ulong)len != (ulong)param) throw new WrongAnswer("get bytes:" + param);
             }
         }
 
         protected override void Scan(long n)
         {
             UIntPtr count;
-            string lo = Data.KeyStrings[0], hi = Data.KeyStrings[Data.ScanRecords];
+            string lo = keyStrings[0], hi = keyStrings[Data.ScanRecords];
             for (long k = 0; k < n; k++)
             {
                 scanN = scanBad = 0;
@@ -358,19 +433,16 @@ namespace FfiBench
             }
         }
 
-        protected override void Batch(long n, int size)
+        protected override void Batch(long n)
         {
-            byte[] buf = new byte[size * Data.ValLen], keys = new byte[size * Data.KeyLen];
-            UIntPtr[] keyLens = new UIntPtr[size], valLens = new UIntPtr[size];
-            for (int i = 0; i < size; i++) keyLens[i] = (UIntPtr)Data.KeyLen;
             UIntPtr found;
             for (long k = 0; k < n; k++)
             {
                 int start = (int)(chain % Data.Keys);
-                chain += size;
-                Buffer.BlockCopy(Data.OrderPacked, start * Data.KeyLen, keys, 0, size * Data.KeyLen);
-                Data.Check(Marshaled.kv_get_batch(txn, (UIntPtr)size, keys, keyLens, buf, (UIntPtr)buf.Length, valLens, out found), "kv_get_batch");
-                if ((ulong)found != (ulong)size || Data.U32(buf, 4) != Data.Order[start]) throw new WrongAnswer("batch/n:" + size);
+                chain += param;
+                Buffer.BlockCopy(Data.OrderPacked, start * Data.KeyLen, keys, 0, param * Data.KeyLen);
+                Data.Check(Marshaled.kv_get_batch(txn, (UIntPtr)param, keys, keyLens, buf, (UIntPtr)buf.Length, valLens, out found), "kv_get_batch");
+                if ((ulong)found != (ulong)param || Data.U32(buf, 4) != Data.Order[start]) throw new WrongAnswer("batch/n:" + param);
             }
         }
     }
@@ -378,7 +450,6 @@ namespace FfiBench
     // ---- handle: kv_handle.h, blittable --------------------------------------------------------------
     unsafe class HandleMech : Mechanism
     {
-        public override string Name => "handle";
         ulong env, txn;
 
         public HandleMech(string path)
@@ -390,54 +461,63 @@ namespace FfiBench
 
         public override void Close() => Handles.kvh_env_close(env);
         protected override void Begin(bool write) => Data.Check(Handles.kvh_txn_begin(out txn, env, write ? 1u : 0u), "kvh_txn_begin");
-        protected override void End(bool commit) => Data.Check(commit ? Handles.kvh_txn_commit(txn) : Handles.kvh_txn_abort(txn), "kvh_txn_commit");
+        protected override void End(bool commit) =>
+            Data.Check(commit ? Handles.kvh_txn_commit(txn) : Handles.kvh_txn_abort(txn), commit ? "kvh_txn_commit" : "kvh_txn_abort");
 
         protected override void Noop(long n) { for (long i = 0; i < n; i++) Handles.kvh_noop(env); }
 
-        protected override void Add(long n)
+        protected override void AddLatency(long n)
         {
-            int x = 0;
+            int x = (int)chain;
             for (long i = 0; i < n; i++) Handles.kvh_add(env, x, 1, &x);
             CheckAdd(x, n);
         }
 
+        protected override void AddThroughput(long n)
+        {
+            uint acc = 0;
+            int sum;
+            for (long i = 0; i < n; i++)
+            {
+                Handles.kvh_add(env, (int)i, 1, &sum);
+                acc += (uint)sum;
+            }
+            CheckSum(acc, n);
+        }
+
         protected override void Get(long n)
         {
-            byte* buf = stackalloc byte[Data.ValLen];
             UIntPtr len;
             uint i = (uint)chain;
-            fixed (byte* keys = Data.KeyBytes)
+            fixed (byte* keys = Data.KeyBytes) fixed (byte* bp = buf)
                 for (long k = 0; k < n; k++)
                 {
-                    int rc = Handles.kvh_get(txn, keys + i * Data.KeyLen, (UIntPtr)Data.KeyLen, buf, (UIntPtr)Data.ValLen, &len);
+                    int rc = Handles.kvh_get(txn, keys + i * Data.KeyLen, (UIntPtr)Data.KeyLen, bp, (UIntPtr)Data.ValLen, &len);
                     if (rc != 0) Data.Check(rc, "kvh_get");
-                    if ((ulong)len != Data.ValLen || Data.U32(buf + 4) != i) throw new WrongAnswer("get: key " + i);
-                    i = Data.U32(buf);
+                    if ((ulong)len != (ulong)Data.ValLen || Data.U32(bp + 4) != i) throw new WrongAnswer("get: key " + i);
+                    i = Data.U32(bp);
                 }
             chain = i;
         }
 
         protected override void Put(long n)
         {
-            byte* val = stackalloc byte[Data.ValLen];
-            for (int b = 0; b < Data.ValLen; b++) val[b] = 0x5a;
-            fixed (byte* keys = Data.PutKeyBytes)
+            fixed (byte* keys = Data.PutKeyBytes) fixed (byte* val = buf)
                 for (long k = 0; k < n; k++)
                 {
                     Data.Check(Handles.kvh_put(txn, keys + (done % Data.PutKeys) * Data.KeyLen, (UIntPtr)Data.KeyLen, val, (UIntPtr)Data.ValLen), "kvh_put");
-                    if (++done % Data.PutEvery == 0) { End(true); Begin(true); }
+                    if (++done % param == 0) { End(true); Begin(true); }
                 }
         }
 
-        protected override void GetBytes(long n, int size)
+        protected override void GetBytes(long n)
         {
-            byte[] key = Data.BytesKey(size), buf = new byte[size];
             UIntPtr len;
             fixed (byte* kp = key) fixed (byte* bp = buf)
                 for (long k = 0; k < n; k++)
                 {
-                    Data.Check(Handles.kvh_get(txn, kp, (UIntPtr)key.Length, bp, (UIntPtr)size, &len), "kvh_get");
-                    if ((ulong)len != (ulong)size) throw new WrongAnswer("get bytes:" + size);
+                    Data.Check(Handles.kvh_get(txn, kp, (UIntPtr)key.Length, bp, (UIntPtr)param, &len), "kvh_get");
+                    if ((ulong)len != (ulong)param) throw new WrongAnswer("get bytes:" + param);
                 }
         }
 
@@ -453,20 +533,17 @@ namespace FfiBench
                 }
         }
 
-        protected override void Batch(long n, int size)
+        protected override void Batch(long n)
         {
-            byte[] buf = new byte[size * Data.ValLen], keys = new byte[size * Data.KeyLen];
-            UIntPtr[] keyLens = new UIntPtr[size], valLens = new UIntPtr[size];
-            for (int i = 0; i < size; i++) keyLens[i] = (UIntPtr)Data.KeyLen;
             UIntPtr found;
             fixed (byte* bp = buf) fixed (byte* kp = keys) fixed (UIntPtr* kl = keyLens) fixed (UIntPtr* vl = valLens)
                 for (long k = 0; k < n; k++)
                 {
                     int start = (int)(chain % Data.Keys);
-                    chain += size;
-                    Buffer.BlockCopy(Data.OrderPacked, start * Data.KeyLen, keys, 0, size * Data.KeyLen);
-                    Data.Check(Handles.kvh_get_batch(txn, (UIntPtr)size, kp, kl, bp, (UIntPtr)buf.Length, vl, &found), "kvh_get_batch");
-                    if ((ulong)found != (ulong)size || Data.U32(bp + 4) != Data.Order[start]) throw new WrongAnswer("batch/n:" + size);
+                    chain += param;
+                    Buffer.BlockCopy(Data.OrderPacked, start * Data.KeyLen, keys, 0, param * Data.KeyLen);
+                    Data.Check(Handles.kvh_get_batch(txn, (UIntPtr)param, kp, kl, bp, (UIntPtr)buf.Length, vl, &found), "kvh_get_batch");
+                    if ((ulong)found != (ulong)param || Data.U32(bp + 4) != Data.Order[start]) throw new WrongAnswer("batch/n:" + param);
                 }
         }
     }
@@ -476,11 +553,11 @@ namespace FfiBench
     // callback runs per record while decoding it (the same upcall, on this side of the wire).
     unsafe class MarshalMech : Mechanism
     {
-        public override string Name => "marshal";
         const byte V = 1, NOOP = 0x00, ADD = 0x01, ENV_OPEN = 0x10, ENV_CLOSE = 0x11, TXN_BEGIN = 0x20,
-                   TXN_COMMIT = 0x21, PUT = 0x30, GET = 0x31, GET_BATCH = 0x33, SCAN = 0x34;
+                   TXN_COMMIT = 0x21, TXN_ABORT = 0x22, PUT = 0x30, GET = 0x31, GET_BATCH = 0x33, SCAN = 0x34;
         ulong env, txn;
-        readonly byte[] req = new byte[64], resp = new byte[64];
+        readonly byte[] req = new byte[64], resp = new byte[64]; // for the calls around the workloads
+        byte[] request, response;                                // the workload's, allocated by Setup
 
         static int Call(byte* rq, int rqLen, byte* rs, int cap, string what)
         {
@@ -528,7 +605,28 @@ namespace FfiBench
             txn = HandleCall(14, "TXN_BEGIN");
         }
 
-        protected override void End(bool commit) => Simple(commit ? TXN_COMMIT : (byte)0x22, txn, "TXN_COMMIT");
+        protected override void End(bool commit) => Simple(commit ? TXN_COMMIT : TXN_ABORT, txn, commit ? "TXN_COMMIT" : "TXN_ABORT");
+
+        protected override void Allocate(Loop loop)
+        {
+            request = response = null;
+            if (loop == Loop.GetBytes)
+            {
+                key = Data.BytesKey(param);
+                request = new byte[14 + key.Length];
+                response = new byte[8 + param];
+            }
+            else if (loop == Loop.Scan)
+            {
+                request = new byte[10 + 2 * (5 + Data.KeyLen)];
+                response = new byte[8 + Data.ScanRecords * (8 + Data.KeyLen + Data.ValLen)];
+            }
+            else if (loop == Loop.Batch)
+            {
+                request = new byte[14 + 4 * param + param * Data.KeyLen];
+                response = new byte[12 + 5 * param + param * Data.ValLen];
+            }
+        }
 
         protected override void Noop(long n)
         {
@@ -539,12 +637,12 @@ namespace FfiBench
             for (long i = 0; i < n; i++) Wire.kvm_call(rq, (UIntPtr)2, rs, (UIntPtr)4, &len);
         }
 
-        protected override void Add(long n)
+        protected override void AddLatency(long n)
         {
             byte* rq = stackalloc byte[10];
             byte* rs = stackalloc byte[8];
             UIntPtr len;
-            int x = 0;
+            int x = (int)chain;
             rq[0] = V; rq[1] = ADD;
             Data.PutU32(rq + 6, 1);
             for (long i = 0; i < n; i++)
@@ -556,20 +654,37 @@ namespace FfiBench
             CheckAdd(x, n);
         }
 
+        protected override void AddThroughput(long n)
+        {
+            byte* rq = stackalloc byte[10];
+            byte* rs = stackalloc byte[8];
+            UIntPtr len;
+            uint acc = 0;
+            rq[0] = V; rq[1] = ADD;
+            Data.PutU32(rq + 6, 1);
+            for (long i = 0; i < n; i++)
+            {
+                Data.PutU32(rq + 2, (uint)i);
+                Wire.kvm_call(rq, (UIntPtr)10, rs, (UIntPtr)8, &len);
+                acc += Data.U32(rs + 4);
+            }
+            CheckSum(acc, n);
+        }
+
         protected override void Get(long n)
         {
             byte* rq = stackalloc byte[14 + Data.KeyLen];
             byte* rs = stackalloc byte[8 + Data.ValLen];
             rq[0] = V; rq[1] = GET;
             Data.PutU64(rq + 2, txn);
-            Data.PutU32(rq + 10, Data.KeyLen);
+            Data.PutU32(rq + 10, (uint)Data.KeyLen);
             uint i = (uint)chain;
             fixed (byte* keys = Data.KeyBytes)
                 for (long k = 0; k < n; k++)
                 {
                     Buffer.MemoryCopy(keys + i * Data.KeyLen, rq + 14, Data.KeyLen, Data.KeyLen);
                     Call(rq, 14 + Data.KeyLen, rs, 8 + Data.ValLen, "GET");
-                    if (Data.U32(rs + 4) != Data.ValLen || Data.U32(rs + 12) != i) throw new WrongAnswer("get: key " + i);
+                    if (Data.U32(rs + 4) != (uint)Data.ValLen || Data.U32(rs + 12) != i) throw new WrongAnswer("get: key " + i);
                     i = Data.U32(rs + 8);
                 }
             chain = i;
@@ -577,27 +692,26 @@ namespace FfiBench
 
         protected override void Put(long n)
         {
-            const int len = 18 + Data.KeyLen + Data.ValLen;
+            int len = 18 + Data.KeyLen + Data.ValLen;
             byte* rq = stackalloc byte[len];
             byte* rs = stackalloc byte[4];
             rq[0] = V; rq[1] = PUT;
-            Data.PutU32(rq + 10, Data.KeyLen);
-            Data.PutU32(rq + 14 + Data.KeyLen, Data.ValLen);
+            Data.PutU32(rq + 10, (uint)Data.KeyLen);
+            Data.PutU32(rq + 14 + Data.KeyLen, (uint)Data.ValLen);
             for (int b = 0; b < Data.ValLen; b++) rq[18 + Data.KeyLen + b] = 0x5a;
             fixed (byte* keys = Data.PutKeyBytes)
                 for (long k = 0; k < n; k++)
                 {
-                    Data.PutU64(rq + 2, txn); // the transaction changes every 100 puts
+                    Data.PutU64(rq + 2, txn); // the transaction changes every param puts
                     Buffer.MemoryCopy(keys + (done % Data.PutKeys) * Data.KeyLen, rq + 14, Data.KeyLen, Data.KeyLen);
                     Call(rq, len, rs, 4, "PUT");
-                    if (++done % Data.PutEvery == 0) { End(true); Begin(true); }
+                    if (++done % param == 0) { End(true); Begin(true); }
                 }
         }
 
-        protected override void GetBytes(long n, int size)
+        protected override void GetBytes(long n)
         {
-            byte[] key = Data.BytesKey(size), r = new byte[14 + key.Length], s = new byte[8 + size];
-            fixed (byte* rq = r) fixed (byte* rs = s)
+            fixed (byte* rq = request) fixed (byte* rs = response)
             {
                 rq[0] = V; rq[1] = GET;
                 Data.PutU64(rq + 2, txn);
@@ -605,31 +719,29 @@ namespace FfiBench
                 Marshal.Copy(key, 0, (IntPtr)(rq + 14), key.Length);
                 for (long k = 0; k < n; k++)
                 {
-                    Call(rq, r.Length, rs, s.Length, "GET");
-                    if (Data.U32(rs + 4) != (uint)size) throw new WrongAnswer("get bytes:" + size);
+                    Call(rq, request.Length, rs, response.Length, "GET");
+                    if (Data.U32(rs + 4) != (uint)param) throw new WrongAnswer("get bytes:" + param);
                 }
             }
         }
 
         protected override void Scan(long n)
         {
-            int rlen = 10 + 2 * (5 + Data.KeyLen), cap = 8 + Data.ScanRecords * (8 + Data.KeyLen + Data.ValLen);
-            byte[] r = new byte[rlen], s = new byte[cap];
-            fixed (byte* rq = r) fixed (byte* rs = s) fixed (byte* keys = Data.KeyBytes)
+            fixed (byte* rq = request) fixed (byte* rs = response) fixed (byte* keys = Data.KeyBytes)
             {
                 rq[0] = V; rq[1] = SCAN;
                 Data.PutU64(rq + 2, txn);
-                rq[10] = 1; Data.PutU32(rq + 11, Data.KeyLen); Buffer.MemoryCopy(keys, rq + 15, Data.KeyLen, Data.KeyLen);
+                rq[10] = 1; Data.PutU32(rq + 11, (uint)Data.KeyLen); Buffer.MemoryCopy(keys, rq + 15, Data.KeyLen, Data.KeyLen);
                 byte* hi = rq + 15 + Data.KeyLen;
-                hi[0] = 1; Data.PutU32(hi + 1, Data.KeyLen);
+                hi[0] = 1; Data.PutU32(hi + 1, (uint)Data.KeyLen);
                 Buffer.MemoryCopy(keys + Data.ScanRecords * Data.KeyLen, hi + 5, Data.KeyLen, Data.KeyLen);
                 for (long k = 0; k < n; k++)
                 {
-                    int got = Call(rq, rlen, rs, cap, "SCAN");
+                    int got = Call(rq, request.Length, rs, response.Length, "SCAN");
                     scanN = scanBad = 0;
                     uint count = Data.U32(rs + 4);
                     byte* p = rs + 8;
-                    for (uint c = 0; c < count; c++)
+                    for (uint c = 0; c < count; c++) // a record: u32 k, u32 v, the value, then the key
                     {
                         uint kl = Data.U32(p), vl = Data.U32(p + 4);
                         OnRecord((IntPtr)(p + 8 + vl), (UIntPtr)kl, (IntPtr)(p + 8), (UIntPtr)vl, IntPtr.Zero);
@@ -641,24 +753,23 @@ namespace FfiBench
             }
         }
 
-        protected override void Batch(long n, int size)
+        protected override void Batch(long n)
         {
-            int head = 14 + 4 * size, rlen = head + size * Data.KeyLen, cap = 12 + 5 * size + size * Data.ValLen;
-            byte[] r = new byte[rlen], s = new byte[cap];
-            fixed (byte* rq = r) fixed (byte* rs = s) fixed (byte* packed = Data.OrderPacked)
+            int head = 14 + 4 * param;
+            fixed (byte* rq = request) fixed (byte* rs = response) fixed (byte* packed = Data.OrderPacked)
             {
                 rq[0] = V; rq[1] = GET_BATCH;
                 Data.PutU64(rq + 2, txn);
-                Data.PutU32(rq + 10, (uint)size);
-                for (int i = 0; i < size; i++) Data.PutU32(rq + 14 + 4 * i, Data.KeyLen);
+                Data.PutU32(rq + 10, (uint)param);
+                for (int i = 0; i < param; i++) Data.PutU32(rq + 14 + 4 * i, (uint)Data.KeyLen);
                 for (long k = 0; k < n; k++)
                 {
                     int start = (int)(chain % Data.Keys);
-                    chain += size;
-                    Buffer.MemoryCopy(packed + start * Data.KeyLen, rq + head, size * Data.KeyLen, size * Data.KeyLen);
-                    Call(rq, rlen, rs, cap, "GET_BATCH");
-                    if (Data.U32(rs + 8) != (uint)size || Data.U32(rs + 12 + 5 * size + 4) != Data.Order[start])
-                        throw new WrongAnswer("batch/n:" + size);
+                    chain += param;
+                    Buffer.MemoryCopy(packed + start * Data.KeyLen, rq + head, param * Data.KeyLen, param * Data.KeyLen);
+                    Call(rq, request.Length, rs, response.Length, "GET_BATCH");
+                    if (Data.U32(rs + 8) != (uint)param || Data.U32(rs + 12 + 5 * param + 4) != Data.Order[start])
+                        throw new WrongAnswer("batch/n:" + param);
                 }
             }
         }

@@ -41,6 +41,8 @@ class ForkResult:
     warmup_runs: int = 0
     warmup_s: float = 0.0
     steady: bool = True
+    warmup_ns: list[float] = field(default_factory=list)  # wall ns per iteration of each warm-up run
+    warmup_cpu_ns: list[float] = field(default_factory=list)  # their thread CPU ns per iteration
     pad: int = 0
     started: float = 0.0          # seconds since the run began
     seconds: float = 0.0          # the whole fork, process start to exit
@@ -98,6 +100,8 @@ def _worker(b: Bench, m: method_.Method, env: dict[str, str], scratch: str, r: F
     r.samples = [Sample(s.iterations * b.threads, s.wall_ns, s.cpu_ns) for s in samples]
     r.iterations = n * b.threads
     r.warmup_runs, r.warmup_s, r.steady = warm.runs, warm.seconds, warm.steady
+    r.warmup_ns = [round(x, 3) for x in warm.per_iteration_ns]
+    r.warmup_cpu_ns = [round(x, 3) for x in warm.cpu_per_iteration_ns]
 
 
 def _note(log: str) -> str:

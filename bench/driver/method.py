@@ -4,7 +4,9 @@ Per benchmark, `forks` fresh processes (JMH's forks; Kalibera & Jones's two-leve
 of all benchmarks interleaved. In each fork (a protocol worker):
   1. calibrate: grow the iteration count until one timed run takes at least `target_s`;
   2. warm up until steady: run again until the last `window` runs of that size agree within
-     `tolerance` ((max - min) / median of their time per iteration), after at least the runtime's minimum
+     `tolerance` ((max - min) / median of their thread CPU time per iteration — the code settling,
+     not the machine: time the process spent preempted shows in wall time only; wall time where a
+     worker reports no CPU time), after at least the runtime's minimum
      (runs and seconds, for a JIT that tiers up), at most `warmup_max_runs` runs or
      `warmup_max_seconds`; then re-size the iteration count to the target from the steady runs;
   3. time `repetitions` runs back to back.
@@ -62,7 +64,8 @@ class Warmup:
 
     seconds: float = 0.0
     steady: bool = False
-    per_iteration_ns: list[float] = field(default_factory=list)  # every calibration and warm-up run
+    per_iteration_ns: list[float] = field(default_factory=list)  # wall ns, every calibration and warm-up run
+    cpu_per_iteration_ns: list[float] = field(default_factory=list)  # the same runs' thread CPU ns
 
     @property
     def runs(self) -> int:
@@ -97,23 +100,27 @@ def measure(run: RunFn, m: Method, min_runs: int = 0, min_seconds: float = 0.0) 
     target = m.target_s * 1e9
     t0 = time.monotonic()
     n = 1
+    def record(s: Sample) -> None:
+        w.per_iteration_ns.append(s.wall_ns / n)
+        w.cpu_per_iteration_ns.append(s.cpu_ns / n)
+
     while True:  # calibrate (these runs warm up too)
         s = run(n, 1)[0]
-        w.per_iteration_ns.append(s.wall_ns / n)
+        record(s)
         if s.wall_ns >= target:
             break
         n = next_iterations(n, s.wall_ns, target)
     sized = len(w.per_iteration_ns) - 1  # from here on, every run has the final iteration count
     while True:  # warm up until steady
         elapsed = time.monotonic() - t0
+        judged = w.cpu_per_iteration_ns if all(w.cpu_per_iteration_ns[sized:]) else w.per_iteration_ns
         if w.runs >= min_runs and elapsed >= min_seconds \
-                and steady(w.per_iteration_ns[sized:], m.window, m.tolerance):
+                and steady(judged[sized:], m.window, m.tolerance):
             w.steady = True
             break
         if w.runs >= max(m.warmup_max_runs, min_runs) or elapsed >= max(m.warmup_max_seconds, min_seconds * 2):
             break
-        s = run(n, 1)[0]
-        w.per_iteration_ns.append(s.wall_ns / n)
+        record(run(n, 1)[0])
     w.seconds = time.monotonic() - t0
     recent = statistics.median(w.per_iteration_ns[-m.window:])
     n = max(1, int(round(target / recent))) if recent > 0 else n

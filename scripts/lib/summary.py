@@ -60,7 +60,6 @@ def main(folder):
     benches = results.load_benches(folder)
     icount = results.load_icount(folder)
     prov = results.load_provenance(folder)
-    control = results.control_ns(benches)
     icontrol = icount.get(results.CONTROL, {}).get("per_iteration", 0.0)
 
     time_cells, inst_cells, rms, workloads, rows, failed, noisy = {}, {}, set(), [], [], [], []
@@ -100,8 +99,12 @@ def main(folder):
     out.append(f"  {prov.get('timestamp_utc', '?')} on {prov.get('host', '?')}: {m.get('cpu_model', '?')}, "
                f"{m.get('logical_cpus', '?')} CPUs, build {prov.get('build', {}).get('type', '?')}, "
                f"commit {prov.get('source', {}).get('describe', '?')}")
-    out.append(f"  control loop (c): {fmt(control, 3)} ns per iteration, subtracted below (each runtime "
-               f"its own); {fmt(icontrol, 1)} instructions per iteration")
+    runtimes = list(dict.fromkeys(r for r, _ in sorted(rms, key=order_key)))
+    controls = [f"{rt} {fmt(results.control_ns(benches, rt), 3)} ns" for rt in runtimes
+                if results.control_name(rt) in benches and benches[results.control_name(rt)].samples]
+    out.append("  control loop per iteration, subtracted below (each runtime its own): "
+               + (", ".join(controls) if controls else "none measured: figures are raw")
+               + (f"; c: {fmt(icontrol, 1)} instructions" if results.CONTROL in icount else ""))
     # One grid per runtime (its mechanisms as columns, the workloads it ran as rows): C first.
     for rt in dict.fromkeys(r for r, _ in rms):
         cols = [rm for rm in rms if rm[0] == rt]

@@ -102,8 +102,9 @@ KV_API int kvh_txn_begin(kvh_handle *txn, kvh_handle env, unsigned flags);
  *  handle stays valid for its owner. Committing a transaction ended by kvh_txn_reset returns
  *  KV_E_TXN_ENDED, as kv_txn_commit does, and still releases the handle. */
 KV_API int kvh_txn_commit(kvh_handle txn);
-/** Aborts and releases the handle; the same rules as kvh_txn_commit (KV_E_TXN_ENDED after a reset,
- *  handle released; KV_E_WRONG_THREAD, handle kept). */
+/** Aborts and releases the handle, from any thread (kv_txn_release: a write transaction of another
+ *  living thread is aborted by that thread later). KV_OK; KV_E_TXN_ENDED when the transaction had
+ *  ended already (reset, or its owner thread exited) — the handle is released in either case. */
 KV_API int kvh_txn_abort(kvh_handle txn);
 /** kv_txn_reset / kv_txn_renew: reuse a read transaction's handle without releasing it. A reset ends
  *  the transaction's cursors for good (KV_E_CURSOR_ENDED, also after the renew). kvh_txn_renew may be
@@ -135,9 +136,29 @@ KV_API int kvh_cursor_open(kvh_handle *cur, kvh_handle txn, const void *start, s
  *  later call); KV_E_CURSOR_ENDED once the transaction has ended (committed, aborted or reset). */
 KV_API int kvh_cursor_next(kvh_handle cur, void *kbuf, size_t kcap, size_t *klen, void *vbuf,
                            size_t vcap, size_t *vlen);
-/** Closes a cursor and releases its handle; allowed after its transaction ended. KV_E_WRONG_THREAD
- *  (cursor of an active transaction of another thread) and KV_E_BUSY change nothing. */
+/** Closes a cursor and releases its handle, from any thread; allowed after its transaction ended.
+ *  KV_E_BUSY (nothing changes) while the cursor is in another call, or when its owner closes it while
+ *  its transaction is inside another call (a kvh_scan callback's). */
 KV_API int kvh_cursor_close(kvh_handle cur);
+
+/* ---- Release from any thread (for finalizers) ------------------------------------------------- */
+/** Releases any live handle — environment, transaction or cursor — from any thread, the one call a
+ *  garbage-collected binding's finalizer (a .NET SafeHandle's ReleaseHandle) needs:
+ *   - a cursor is closed (kvh_cursor_close);
+ *   - a transaction is aborted and freed (kv_txn_release: a write transaction of another living
+ *     thread is aborted by that thread at its next kv_txn_begin, one-shot call, environment open or
+ *     close, or when it exits — until then other writers of the environment wait);
+ *   - an environment is closed now, or once its last transaction is released (kv_env_release);
+ *     meanwhile its path counts as open. Its transactions stay usable until released.
+ *  The handle is dead when the call returns KV_OK, whatever the engine still does later.
+ * @return KV_OK; KV_E_BAD_HANDLE (zero, forged, stale: released already); KV_E_BUSY (nothing
+ *         changes) while another call is inside the object — or, for a cursor closed by its owner,
+ *         inside its transaction. A SafeHandle never releases a handle while a call holds it. */
+KV_API int kvh_release(kvh_handle h);
+
+/** How many handles are live (environments, transactions and cursors, of every thread): what a
+ *  binding's test checks for leaks after a forced garbage collection. */
+KV_API uint32_t kvh_live_count(void);
 
 #ifdef __cplusplus
 }

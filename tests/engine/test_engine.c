@@ -39,7 +39,7 @@
  *  kv_env_sync ....................... test_sync (OK sync/nosync, INVALID, READ_ONLY). IO: not tested.
  *  kv_txn_begin ...................... test_txn_begin_errors (INVALID: NULL txn/env, flags),
  *                                      test_readonly_env_writes (READ_ONLY), test_second_write_txn_busy
- *                                      (BUSY), test_readers_full_internal (INTERNAL),
+ *                                      (BUSY), test_readers_full (READERS_FULL),
  *                                      test_many_read_txns_one_thread, test_write_txn_other_thread_waits,
  *                                      test_write_txn_other_process_waits, test_read_txn_never_blocks,
  *                                      test_threads_share_env.
@@ -85,7 +85,10 @@
  *                                      values returned), test_scan_errors (INVALID fn/bounds, KEY_SIZE,
  *                                      TXN_ENDED), test_wrong_thread_txn_calls,
  *                                      test_scan_callback_ends_read_txn / _write_txn (TXN_ENDED when
- *                                      the callback ends the transaction; kv.h is silent on this).
+ *                                      the callback ends the transaction; kv.h is silent on this),
+ *                                      test_scan_callback_resets_and_renews (TXN_ENDED after a reset
+ *                                      and renew in the callback).
+ *  KV_E_TXN_FAILED ................... test_map_full_fails_txn (every call after MAP_FULL; commit).
  *  kv_noop, kv_add, kv_spin .......... test_calibration_noop, test_calibration_add (wrap),
  *                                      test_calibration_spin (LCG computed here)
  *  KV_DURABLE_SYNC / _NOSYNC ......... test_process_kill_keeps_commits (both), with a write txn open
@@ -370,13 +373,13 @@ static const err_row err_rows[] = {KV_ERRNO_MAP(ERR_ROW)};
 #define N_ERR_ROWS ((int)T_COUNT(err_rows))
 
 TEST(test_error_table) {
-  T_EQ_INT(N_ERR_ROWS, 23);
-  T_EQ_INT(KV_E_LAST_, -23);
+  T_EQ_INT(N_ERR_ROWS, 25);
+  T_EQ_INT(KV_E_LAST_, -25);
   int lowest = 0;
   for (int i = 0; i < N_ERR_ROWS; i++) {
     const err_row *r = &err_rows[i];
     T_EQ_INT(r->e, r->code);
-    T_EQ_INT(r->code, -(i + 1)); /* contiguous -1..-23, in table order */
+    T_EQ_INT(r->code, -(i + 1)); /* contiguous -1..-25, in table order */
     if (r->code < lowest) lowest = r->code;
     const char *name = kv_err_name(r->code), *msg = kv_strerror(r->code);
     T_TRUE(name != NULL);
@@ -400,7 +403,7 @@ TEST(test_error_table) {
 TEST(test_error_unknown_codes) {
   T_EQ_STR(kv_strerror(KV_OK), "success");
   T_EQ_STR(kv_err_name(KV_OK), "KV_OK");
-  const int unknown[] = {KV_E_LAST_ - 1, -24, -100, -1000, 1, 2, 23, 100, INT_MAX, INT_MIN, INT_MIN + 1};
+  const int unknown[] = {KV_E_LAST_ - 1, -26, -100, -1000, 1, 2, 25, 100, INT_MAX, INT_MIN, INT_MIN + 1};
   for (size_t i = 0; i < T_COUNT(unknown); i++) {
     const char *m = kv_strerror(unknown[i]), *n = kv_err_name(unknown[i]);
     T_TRUE(m != NULL);
@@ -1688,7 +1691,7 @@ TEST(test_many_read_txns_one_thread) {
 /* LMDB's reader table is finite: beginning read transactions until it is full must give
  * KV_E_INTERNAL (documented), never something else. A reset txn keeps its slot; freeing one gives a
  * slot back. */
-TEST(test_readers_full_internal) {
+TEST(test_readers_full) {
   kv_env *env = NULL;
   open_db(&env, "db", NULL);
   T_CHECK();
@@ -1716,16 +1719,16 @@ TEST(test_readers_full_internal) {
   for (int i = 0; i < n_open; i++) kv_txn_free(r[i]);
   free(r);
   if (rc_full == KV_OK) T_FAIL_RETURN("%d read transactions began without filling the reader table", MAXR);
-  T_KV(rc_full, KV_E_INTERNAL);
-  T_TRUE(n_open > 8);
-  T_KV(rc_after_reset, KV_E_INTERNAL);
+  T_KV(rc_full, KV_E_READERS_FULL);
+  T_EQ_INT(n_open, KV_READERS_MAX); /* all of LMDB's default reader table */
+  T_KV(rc_after_reset, KV_E_READERS_FULL);
   T_OK(rc_renew);
   T_OK(rc_after_free);
   T_OK(kv_env_close(env));
 }
 
 TEST(test_reset_keeps_reader_slot) {
-  /* covered with the reader table full in test_readers_full_internal; here: reset/renew cycles do
+  /* covered with the reader table full in test_readers_full; here: reset/renew cycles do
    * not leak slots (10000 cycles on 4 txns would overflow any table if each renew took a new slot). */
   kv_env *env = NULL;
   open_db(&env, "db", NULL);
@@ -3128,6 +3131,96 @@ static void scan_end_case(int is_write) {
 TEST(test_scan_callback_ends_read_txn) { scan_end_case(0); }
 TEST(test_scan_callback_ends_write_txn) { scan_end_case(1); }
 
+/* A callback that resets and renews the scan's read transaction: the transaction is active again,
+ * but on a new snapshot, so the scan's position belongs to an ended one — KV_E_TXN_ENDED there, not
+ * a silently short KV_OK. */
+typedef struct renew_cb_ctx {
+  kv_txn *txn;
+  int calls, rc_reset, rc_renew;
+} renew_cb_ctx;
+
+static int renew_cb(const void *k, size_t kl, const void *v, size_t vl, void *payload) {
+  (void)k, (void)kl, (void)v, (void)vl;
+  renew_cb_ctx *c = payload;
+  if (++c->calls == 10) {
+    c->rc_reset = kv_txn_reset(c->txn);
+    c->rc_renew = kv_txn_renew(c->txn);
+  }
+  return 0;
+}
+
+TEST(test_scan_callback_resets_and_renews) {
+  kv_env *env = NULL;
+  open_db(&env, "db", NULL);
+  T_CHECK();
+  kv_txn *t = NULL;
+  T_OK(kv_txn_begin(&t, env, KV_TXN_WRITE));
+  for (int i = 0; i < 400; i++) {
+    char key[8];
+    snprintf(key, sizeof key, "s%03d", i);
+    T_OK(kv_put(t, key, strlen(key), "v", 1));
+  }
+  T_OK(kv_txn_commit(t));
+  T_OK(kv_txn_free(t));
+  T_OK(kv_txn_begin(&t, env, KV_TXN_READ));
+  renew_cb_ctx c = {t, 0, -999, -999};
+  size_t count = 0;
+  int rc = kv_scan(t, NULL, 0, NULL, 0, renew_cb, &c, &count);
+  T_OK(c.rc_reset);
+  T_OK(c.rc_renew);
+  if (rc != KV_E_TXN_ENDED || c.calls != 10 || count != 10)
+    T_FAIL_RETURN("kv_scan whose callback reset and renewed its transaction: got %s after %d "
+                  "callbacks (count %zu), want KV_E_TXN_ENDED after 10", kv_err_name(rc), c.calls,
+                  count);
+  expect_val_s(t, "s399", "v"); /* the renewed transaction works */
+  T_CHECK();
+  int n = 0;
+  T_OK(kv_scan(t, NULL, 0, NULL, 0, count_cb, &n, NULL)); /* and a new scan sees everything */
+  T_EQ_INT(n, 400);
+  T_OK(kv_txn_free(t));
+  T_OK(kv_env_close(env));
+}
+
+/* KV_E_MAP_FULL fails the write transaction, as LMDB does: what follows in it is KV_E_TXN_FAILED
+ * (reads too, and the commit, which commits nothing); abort, grow, redo. */
+TEST(test_map_full_fails_txn) {
+  kv_options o = opts_of(0, 256u << 10, KV_DURABLE_NOSYNC);
+  kv_env *env = NULL;
+  open_db(&env, "db", &o);
+  T_CHECK();
+  T_OK(kv_env_put(env, "before", 6, "1", 1));
+  kv_txn *t = NULL;
+  T_OK(kv_txn_begin(&t, env, KV_TXN_WRITE));
+  unsigned char val[1024];
+  char key[16];
+  int n = 0, rc = KV_OK;
+  for (; n < 100000 && rc == KV_OK; n++) {
+    snprintf(key, sizeof key, "m%05d", n);
+    fill_pattern(val, sizeof val, (uint32_t)n);
+    rc = kv_put(t, key, strlen(key), val, sizeof val);
+  }
+  T_KV(rc, KV_E_MAP_FULL);
+  T_KV(kv_put(t, "x", 1, "y", 1), KV_E_TXN_FAILED);
+  T_KV(kv_get(t, "before", 6, val, sizeof val, NULL), KV_E_TXN_FAILED);
+  T_KV(kv_del(t, "before", 6), KV_E_TXN_FAILED);
+  kv_cursor *cur = NULL;
+  T_KV(kv_cursor_open(&cur, t, NULL, 0), KV_E_TXN_FAILED);
+  T_KV(kv_txn_commit(t), KV_E_TXN_FAILED); /* ends it; nothing committed */
+  T_KV(kv_txn_commit(t), KV_E_TXN_ENDED);
+  T_OK(kv_txn_free(t));
+  char buf[4];
+  size_t len = 0;
+  T_KV(kv_env_get(env, "m00000", 6, buf, sizeof buf, &len), KV_E_NOT_FOUND);
+  T_OK(kv_env_get(env, "before", 6, buf, sizeof buf, &len));
+  /* Grow and redo: the same writes fit. */
+  T_OK(kv_env_set_map_size(env, 4u << 20));
+  T_OK(kv_txn_begin(&t, env, KV_TXN_WRITE));
+  T_OK(put_kib_values(t, 0, n));
+  T_OK(kv_txn_commit(t));
+  T_OK(kv_txn_free(t));
+  T_OK(kv_env_close(env));
+}
+
 /* ---------------------------------------------------------------------------------------------- */
 /* A random walk against an in-memory model: puts, deletes, reads, commits and aborts. */
 
@@ -3399,7 +3492,7 @@ static const t_case cases[] = {
     T_CASE(test_write_txn_other_thread_waits),
     T_CASE(test_read_txn_never_blocks),
     T_CASE(test_many_read_txns_one_thread),
-    T_CASE(test_readers_full_internal),
+    T_CASE(test_readers_full),
     T_CASE(test_reset_keeps_reader_slot),
     T_CASE(test_write_txn_other_process_waits),
     T_CASE(test_threads_share_env),
@@ -3434,6 +3527,8 @@ static const t_case cases[] = {
     T_CASE(test_scan_errors),
     T_CASE(test_scan_callback_ends_read_txn),
     T_CASE(test_scan_callback_ends_write_txn),
+    T_CASE(test_scan_callback_resets_and_renews),
+    T_CASE(test_map_full_fails_txn),
     T_CASE(test_model_random),
     T_CASE(test_process_kill_keeps_commits),
     T_CASE(test_calibration_noop),

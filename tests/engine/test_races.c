@@ -186,7 +186,8 @@ static void setup(void) {
 typedef struct writer_ctx {
   kv_env *env;
   pthread_t a;
-  int a_commit, b_first, b_second, b_commit;
+  int a_commit, b_first, b_commit;
+  atomic_int b_second; /* polled by the main thread */
 } writer_ctx;
 
 static void *writer_a(void *p) {
@@ -211,10 +212,11 @@ static void *writer_b(void *p) {
   c->b_first = kv_txn_begin(&w1, c->env, KV_TXN_WRITE);
   gate_open(&g_b);
   gate_wait(&g_c, 5000);
-  c->b_second = kv_txn_begin(&w2, c->env, KV_TXN_WRITE); /* must not wait for itself */
-  if (c->b_second == KV_OK) kv_txn_free(w2);
+  int rc = kv_txn_begin(&w2, c->env, KV_TXN_WRITE); /* must not wait for itself */
+  if (rc == KV_OK) kv_txn_free(w2);
   c->b_commit = c->b_first == KV_OK ? kv_txn_commit(w1) : c->b_first;
   kv_txn_free(w1);
+  atomic_store(&c->b_second, rc);
   return NULL;
 }
 
@@ -224,22 +226,22 @@ static void test_writer_recorded_after_commit_race(void) {
   memset(&c, 0, sizeof c);
   c.env = open_nosync("db");
   T_CHECK();
-  c.b_second = 12345;
+  atomic_store(&c.b_second, 12345);
   pthread_t ta, tb;
   T_EQ_INT(pthread_create(&ta, NULL, writer_a, &c), 0);
   T_EQ_INT(pthread_create(&tb, NULL, writer_b, &c), 0);
   pthread_join(ta, NULL);
-  for (int i = 0; i < 300 && c.b_second == 12345; i++) {
+  for (int i = 0; i < 300 && atomic_load(&c.b_second) == 12345; i++) {
     struct timespec ts = {0, 10 * 1000000L};
     nanosleep(&ts, NULL);
   }
-  if (c.b_second == 12345)
+  if (atomic_load(&c.b_second) == 12345)
     T_FAIL_RETURN("a second write transaction in one thread blocked on LMDB's write lock, which the "
                   "thread itself holds: the engine lost the record that it is the writer");
   pthread_join(tb, NULL);
   T_OK(c.a_commit);
   T_OK(c.b_first);
-  T_KV(c.b_second, KV_E_BUSY);
+  T_KV(atomic_load(&c.b_second), KV_E_BUSY);
   T_OK(c.b_commit);
   T_OK(kv_env_close(c.env));
 }

@@ -35,7 +35,7 @@
 #include "kv_handle.h"
 #include "kv_marshal.h"
 
-#include "../shims/marshal/wire.h"
+#include "wire.h"
 
 #include <stdint.h>
 #include <stdio.h>

@@ -14,7 +14,7 @@
  * response is a 4-byte status followed by the operation's results. Integers are little-endian and
  * fixed-width, byte strings are length-prefixed, nothing is aligned or padded. The complete wire
  * format — every operation's layout with byte offsets, the errors, a worked example — is
- * shims/marshal/PROTOCOL.md; a binding needs that document, kv.h (error codes, limits) and this file.
+ * engine/doc/PROTOCOL.md (installed as share/doc/libkv/PROTOCOL.md); a binding needs that document, kv.h (error codes, limits) and this file.
  *
  * OBJECTS
  *   Environments, transactions and cursors travel as handles of the handle ABI (kv_handle.h): u64

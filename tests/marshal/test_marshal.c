@@ -1,4 +1,4 @@
-/* test_marshal.c — the marshal ABI (kv_marshal.h) against its wire format (shims/marshal/PROTOCOL.md)
+/* test_marshal.c — the marshal ABI (kv_marshal.h) against its wire format (engine/doc/PROTOCOL.md)
  * and under bad input.
  *
  * Requests and expected responses are written as hex templates transcribed from PROTOCOL.md, so the

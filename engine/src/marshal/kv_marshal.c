@@ -1,5 +1,5 @@
 /* kv_marshal.c — the marshal ABI (kv_marshal.h): one entry point, requests and responses as bytes.
- * The wire format is PROTOCOL.md, next to this file.
+ * The wire format is engine/doc/PROTOCOL.md.
  *
  * kvm_call checks the 2-byte header and dispatches on the operation. Each operation's handler
  * decodes its arguments with the bounds-checked reader of wire.h, checks that the request ended

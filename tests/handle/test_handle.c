@@ -76,6 +76,9 @@ static void expect_env_family(kvh_handle h, int err) {
   T_ERR(kvh_spin(h, 10, &out), err);
   T_EQ_U64(out, 777);
   T_ERR(kvh_env_set_map_size(h, 32u << 20), err);
+  T_ERR(kvh_env_map_size(h, &out), err);
+  T_EQ_U64(out, 777);
+  T_ERR(kvh_env_sync(h), err);
   T_ERR(kvh_env_put(h, "k", 1, "v", 1), err);
   T_ERR(kvh_env_get(h, "k", 1, buf, sizeof buf, &len), err);
   T_EQ_INT(len, 4242);
@@ -113,6 +116,7 @@ static void expect_txn_family(kvh_handle h, int err) {
   T_EQ_U64(c, 999);
   T_ERR(kvh_txn_reset(h), err);
   T_ERR(kvh_txn_renew(h), err);
+  T_ERR(kvh_txn_is_write(h), err);
   T_ERR(kvh_txn_commit(h), err);
   T_ERR(kvh_txn_abort(h), err);
   T_EQ_STR(buf, "xxxxxxx");
@@ -1231,6 +1235,37 @@ static void test_calibration_and_arguments(void) {
   T_EQ_INT(live_slots(), 0);
 }
 
+/* What kv.h has and the handle ABI now has too: sync, the map size, whether a transaction writes. A
+ * no-sync environment is made durable with kvh_env_sync. */
+static void test_env_sync_map_size_is_write(void) {
+  kv_options o = KV_OPTIONS_INIT;
+  o.durability = KV_DURABLE_NOSYNC;
+  o.map_size = 8u << 20;
+  kvh_handle env = 0, r = 0, w = 0;
+  T_OK(kvh_env_open(&env, t_path("db"), &o));
+  uint64_t size = 0;
+  T_OK(kvh_env_map_size(env, &size));
+  T_EQ_U64(size, 8u << 20);
+  T_OK(kvh_env_set_map_size(env, 16u << 20));
+  T_OK(kvh_env_map_size(env, &size));
+  T_EQ_U64(size, 16u << 20);
+  T_ERR(kvh_env_map_size(env, NULL), KV_E_INVALID);
+  T_OK(kvh_env_put(env, "k", 1, "v", 1));
+  T_OK(kvh_env_sync(env));
+  T_OK(kvh_txn_begin(&r, env, KV_TXN_READ));
+  T_OK(kvh_txn_begin(&w, env, KV_TXN_WRITE));
+  T_EQ_INT(kvh_txn_is_write(r), 0);
+  T_EQ_INT(kvh_txn_is_write(w), 1);
+  T_OK(kvh_txn_commit(w));
+  T_OK(kvh_txn_abort(r));
+  T_OK(kvh_env_close(env));
+  o.flags = KV_ENV_READ_ONLY;
+  T_OK(kvh_env_open(&env, t_path("db"), &o));
+  T_ERR(kvh_env_sync(env), KV_E_READ_ONLY);
+  T_OK(kvh_env_close(env));
+  T_EQ_INT(live_slots(), 0);
+}
+
 static const t_case cases[] = {
     T_CASE(test_null_handle),
     T_CASE(test_valid_handles_look_as_documented),
@@ -1260,6 +1295,7 @@ static const t_case cases[] = {
     T_CASE(test_cursor_pending_across_writes),
     T_CASE(test_failed_commit_releases_handle),
     T_CASE(test_calibration_and_arguments),
+    T_CASE(test_env_sync_map_size_is_write),
 };
 
 int main(int argc, char **argv) { return t_main(argc, argv, cases, T_COUNT(cases)); }

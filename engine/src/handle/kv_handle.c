@@ -438,6 +438,24 @@ int kvh_env_set_map_size(kvh_handle env, uint64_t size) {
   return rc;
 }
 
+int kvh_env_map_size(kvh_handle env, uint64_t *size) {
+  int rc;
+  kvh__slot *s = kvh__enter(env, KVH_TYPE_ENV, &rc, "kvh_env_map_size");
+  if (KV__UNLIKELY(!s)) return rc;
+  rc = kv_env_map_size((kv_env *)s->obj, size);
+  kvh__leave(s);
+  return rc;
+}
+
+int kvh_env_sync(kvh_handle env) {
+  int rc;
+  kvh__slot *s = kvh__enter(env, KVH_TYPE_ENV, &rc, "kvh_env_sync");
+  if (KV__UNLIKELY(!s)) return rc;
+  rc = kv_env_sync((kv_env *)s->obj);
+  kvh__leave(s);
+  return rc;
+}
+
 int kvh_env_put(kvh_handle env, const void *key, size_t key_len, const void *val, size_t val_len) {
   int rc;
   kvh__slot *s = kvh__enter(env, KVH_TYPE_ENV, &rc, "kvh_env_put");
@@ -530,6 +548,15 @@ int kvh_txn_renew(kvh_handle txn) {
   if (KV__UNLIKELY(!s)) return rc;
   rc = kv_txn_renew(s->obj);
   if (rc == KV_OK) s->ends++;
+  kvh__leave(s);
+  return rc;
+}
+
+int kvh_txn_is_write(kvh_handle txn) {
+  int rc;
+  kvh__slot *s = kvh__enter(txn, KVH_TYPE_TXN, &rc, "kvh_txn_is_write");
+  if (KV__UNLIKELY(!s)) return rc;
+  rc = kv_txn_is_write(s->obj);
   kvh__leave(s);
   return rc;
 }

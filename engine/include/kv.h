@@ -52,10 +52,45 @@
  *   one of its cursors) at the time — which a finalizer guarantees, since nothing can reach the
  *   object. The handle ABI (kv_handle.h, kvh_release) checks even that.
  *
+ * CAVEATS (read these before writing a binding)
+ *   - fork(): a child process must not use the environments, transactions, cursors or handles it
+ *     inherited: LMDB's locks and map belong to the parent. Exec, or fork before opening anything. A
+ *     child that goes on calling libkv also inherits the list of open paths: opening one of them
+ *     there returns KV_E_BUSY.
+ *   - Runtimes that move work between OS threads (goroutines, async/await continuations, green
+ *     threads, work-stealing pools): a transaction belongs to an OS thread, so keep every call on it
+ *     on one (Go: runtime.LockOSThread; .NET: a dedicated thread, no await between its calls); from
+ *     another OS thread a call is KV_E_WRONG_THREAD, and a write transaction can be committed nowhere
+ *     else. When that OS thread exits, its transactions end (THREADS). The last error is per OS
+ *     thread too: read kv_last_error_r right after the failing call, before the runtime may switch.
+ *   - Callbacks: kv_scan calls fn synchronously, on the calling thread, during the call. fn must
+ *     return normally: an exception, panic or longjmp unwinding through kv_scan leaks its LMDB cursor
+ *     (and, through kvh_scan, leaves the transaction's handle in use for good: KV_E_BUSY). Catch in fn
+ *     and return a positive value to stop the scan.
+ *   - "Opened twice" (KV_E_BUSY) is checked by each copy of libkv: a process with two copies (libkv.a
+ *     linked into one library, libkv.so loaded by another) can open one file twice, which breaks
+ *     LMDB's locks. Load one copy per process.
+ *   - The reader limit: KV_READERS_MAX read transactions at once per database file, over every
+ *     process; a reset read transaction keeps its slot. The next one: KV_E_READERS_FULL.
+ *   - Zero-copy memory (kv_get_ref, kv_cursor_next) points into the read-only map: writing through
+ *     it crashes the process.
+ *   - LMDB's locks need a local file system (not NFS or SMB).
+ *   - libkv.so is never unloaded (it is linked -z nodelete: threads run its exit hook): dlclose does
+ *     not free it.
+ *
  * ABI POLICY
- *   Error numbers are stable and never reused (a retired code keeps its slot). Structs that cross the
- *   ABI carry a version field; kv_options_size() reports the size this library expects. Opaque types
- *   are only ever handled through pointers. A new minor version only adds functions and codes.
+ *   Error numbers are stable and never reused (a retired code keeps its slot); so are marshal
+ *   operation codes (kv_marshal.h). Structs that cross the ABI carry a version field;
+ *   kv_options_size() reports the size this library expects. Opaque types are only ever handled
+ *   through pointers. kv_abi.json, installed beside this header and generated from the same tables,
+ *   lists the codes, operations, constants, struct layouts and the version for bindings to load.
+ *   SONAME: from 1.0 on, libkv.so.MAJOR, and a new minor version only adds (functions, codes,
+ *   operations, flags); anything else is a new major version. While the major version is 0 (now),
+ *   a minor version may also change what existing calls do — its notes say what — so the SONAME is
+ *   libkv.so.0.MINOR. The file is libkv.so.MAJOR.MINOR.PATCH; a patch version changes no ABI.
+ *   0.2: the release functions, KV_E_READERS_FULL and KV_E_TXN_FAILED (where 0.1 said
+ *   KV_E_INTERNAL), transactions that end with their thread, kvh_txn_abort and kvh_cursor_close
+ *   from any thread (0.1: KV_E_WRONG_THREAD), kv_env_close's KV_E_BUSY for running one-shot calls.
  */
 #ifndef KV_H
 #define KV_H
@@ -84,7 +119,7 @@ extern "C" {
 /* ---------------------------------------------------------------------------------------------- */
 /* Version                                                                                         */
 #define KV_VERSION_MAJOR 0
-#define KV_VERSION_MINOR 1
+#define KV_VERSION_MINOR 2
 #define KV_VERSION_PATCH 0
 /** Version as one integer: 0xMMmmpp. Compare kv_version() with it to detect a header/library skew. */
 #define KV_VERSION_HEX ((KV_VERSION_MAJOR << 16) | (KV_VERSION_MINOR << 8) | KV_VERSION_PATCH)

@@ -347,7 +347,7 @@ static int count_cb(const void *k, size_t kl, const void *v, size_t vl, void *pa
 
 TEST(test_version) {
   T_EQ_INT(KV_VERSION_HEX, (KV_VERSION_MAJOR << 16) | (KV_VERSION_MINOR << 8) | KV_VERSION_PATCH);
-  T_EQ_INT(KV_VERSION_HEX, 0x000100);
+  T_EQ_INT(KV_VERSION_HEX, 0x000200);
   T_EQ_INT(kv_version(), KV_VERSION_HEX);
   char want[32];
   snprintf(want, sizeof want, "%d.%d.%d", KV_VERSION_MAJOR, KV_VERSION_MINOR, KV_VERSION_PATCH);

@@ -38,7 +38,7 @@ static unsafe class Native
 static class Stats
 {
     public static int Released, Failed, OnCreatorThread;
-    public static readonly HashSet<int> CreatorThreads = new();
+    public static readonly HashSet<Thread> CreatorThreads = new(); // by reference: ids are reused
 }
 
 // One engine object, released by its finalizer if no one disposes it.
@@ -54,7 +54,7 @@ sealed class KvHandle : SafeHandle
         int rc = Native.kvh_release(Value);
         Interlocked.Increment(ref Stats.Released);
         lock (Stats.CreatorThreads)
-            if (Stats.CreatorThreads.Contains(Environment.CurrentManagedThreadId))
+            if (Stats.CreatorThreads.Contains(Thread.CurrentThread))
                 Interlocked.Increment(ref Stats.OnCreatorThread);
         if (rc != Native.KV_OK)
         {
@@ -114,7 +114,7 @@ static unsafe class Program
         raw[0] = OpenEnv(path, out int rc);
         if (rc != 0) throw new InvalidOperationException($"kvh_env_open: {Native.LastError()}");
         ulong env = raw[0];
-        void Creator() { lock (Stats.CreatorThreads) Stats.CreatorThreads.Add(Environment.CurrentManagedThreadId); }
+        void Creator() { lock (Stats.CreatorThreads) Stats.CreatorThreads.Add(Thread.CurrentThread); }
         // A thread that makes a write transaction, a read transaction and a cursor, and exits.
         var exiting = new Thread(() =>
         {
@@ -175,7 +175,11 @@ static unsafe class Program
 
         work.Add(null); // the idle owner exits: its exit ends the write transaction, the last object
         idle.Join();
-        again = OpenEnv(path, out rcOpen);
+        // Thread.Join returns when the managed thread is done, which can be before its OS thread has
+        // run its exit hooks (libkv's among them): give the OS thread a moment to finish exiting.
+        var sw = System.Diagnostics.Stopwatch.StartNew();
+        while ((again = OpenEnv(path, out rcOpen)) == 0 && rcOpen == Native.KV_E_BUSY && sw.ElapsedMilliseconds < 10000)
+            Thread.Sleep(5);
         Check(rcOpen == Native.KV_OK, $"after it exits, the environment has closed: kvh_env_open again gives {rcOpen}");
         if (rcOpen == 0)
         {

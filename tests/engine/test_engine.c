@@ -23,7 +23,7 @@
  *                                      test_open_readonly_missing_io, test_open_missing_dir_io,
  *                                      test_open_directory_io (IO),
  *                                      test_open_not_lmdb_corrupt, test_open_short_file_corrupt (CORRUPT)
- *                                      NO_MEMORY: not tested (needs allocation-failure injection).
+ *                                      NO_MEMORY: engine.faults (test_alloc_env_open).
  *  kv_env_close ...................... test_close_null, test_close_busy_active_txn (BUSY),
  *                                      test_close_busy_ended_unfreed_txn (BUSY), test_close_other_thread
  *  kv_env_set_map_size ............... test_map_full_then_grow (MAP_FULL via kv_put, grow, retry),
@@ -36,18 +36,20 @@
  *                                      a live txn when another process grew the file).
  *                                      IO: not tested (needs a failing mmap/ftruncate).
  *  kv_env_map_size ................... test_map_size_getter (default, option, reopen, after set; INVALID)
- *  kv_env_sync ....................... test_sync (OK sync/nosync, INVALID, READ_ONLY). IO: not tested.
+ *  kv_env_sync ....................... test_sync (OK sync/nosync, INVALID, READ_ONLY); IO in
+ *                                      engine.faults (test_io_env_sync).
  *  kv_txn_begin ...................... test_txn_begin_errors (INVALID: NULL txn/env, flags),
  *                                      test_readonly_env_writes (READ_ONLY), test_second_write_txn_busy
  *                                      (BUSY), test_readers_full (READERS_FULL),
  *                                      test_many_read_txns_one_thread, test_write_txn_other_thread_waits,
  *                                      test_write_txn_other_process_waits, test_read_txn_never_blocks,
  *                                      test_threads_share_env.
- *                                      NO_MEMORY, IO: not tested (need fault injection).
+ *                                      NO_MEMORY: engine.faults (test_alloc_txn_begin). IO: not tested.
  *  kv_txn_commit ..................... test_commit_and_abort, test_txn_ended_everywhere (TXN_ENDED),
  *                                      test_wrong_thread_txn_calls (WRONG_THREAD), test_map_full_oneshot
  *                                      (MAP_FULL when the commit is where it happens), INVALID in
- *                                      test_null_objects. IO: not tested.
+ *                                      test_null_objects. IO: engine.faults (test_io_commit_writes,
+ *                                      test_io_commit_sync). TXN_FAILED: test_map_full_fails_txn.
  *  kv_txn_abort ...................... test_commit_and_abort, test_txn_ended_everywhere,
  *                                      test_wrong_thread_txn_calls, test_null_objects
  *  kv_txn_reset, kv_txn_renew ........ test_reset_renew, test_reset_renew_errors (INVALID write txn,
@@ -79,7 +81,7 @@
  *                                      test_cursor_ended_by_commit_abort_reset (CURSOR_ENDED),
  *                                      test_txn_free_detaches_cursors, test_cursor_sees_own_writes,
  *                                      test_wrong_thread_txn_calls (WRONG_THREAD incl. close).
- *                                      NO_MEMORY: not tested.
+ *                                      NO_MEMORY: engine.faults (test_alloc_cursor_open).
  *  kv_scan ........................... test_scan_ranges (NULL lo/hi, empty and inverted range, count,
  *                                      payload), test_scan_stop_value (positive and negative stop
  *                                      values returned), test_scan_errors (INVALID fn/bounds, KEY_SIZE,
@@ -89,6 +91,8 @@
  *                                      test_scan_callback_resets_and_renews (TXN_ENDED after a reset
  *                                      and renew in the callback).
  *  KV_E_TXN_FAILED ................... test_map_full_fails_txn (every call after MAP_FULL; commit).
+ *  kv_env_release, kv_txn_release,
+ *  kv_cursor_release ................. engine.release (test_release.c), engine.races (thread exit)
  *  kv_noop, kv_add, kv_spin .......... test_calibration_noop, test_calibration_add (wrap),
  *                                      test_calibration_spin (LCG computed here)
  *  KV_DURABLE_SYNC / _NOSYNC ......... test_process_kill_keeps_commits (both), with a write txn open

@@ -131,18 +131,11 @@
 /* Test definition: the runner _exit()s each test's process, so LeakSanitizer never runs by itself;
  * under ASan every test that passed is followed by a leak check of the engine and the test. */
 
-static void leak_check(void) {
-#ifdef T_HAVE_LSAN
-  if (!t_failed() && __lsan_do_recoverable_leak_check() != 0)
-    t_fail(__FILE__, __LINE__, "LeakSanitizer found leaks (see above)");
-#endif
-}
-
 #define TEST(name)                                                                                 \
   static void name##_body(void);                                                                   \
   static void name(void) {                                                                         \
     name##_body();                                                                                 \
-    leak_check();                                                                                  \
+    t_leak_check();                                                                                \
   }                                                                                                \
   static void name##_body(void)
 
@@ -254,69 +247,6 @@ static unsigned char *read_file(const char *path, size_t *n) {
   fclose(f);
   *n = len;
   return buf;
-}
-
-/* A worker thread that runs functions on request, so a test can drive one object from two threads
- * step by step (and the worker keeps its identity across the steps). */
-typedef struct worker {
-  pthread_t thread;
-  pthread_mutex_t mu;
-  pthread_cond_t cv;
-  void (*fn)(void *);
-  void *arg;
-  int pending, quit;
-} worker;
-
-static void *worker_main(void *p) {
-  worker *w = p;
-  pthread_mutex_lock(&w->mu);
-  for (;;) {
-    while (!w->pending && !w->quit) pthread_cond_wait(&w->cv, &w->mu);
-    if (!w->pending) break;
-    pthread_mutex_unlock(&w->mu);
-    w->fn(w->arg);
-    pthread_mutex_lock(&w->mu);
-    w->pending = 0;
-    pthread_cond_broadcast(&w->cv);
-  }
-  pthread_mutex_unlock(&w->mu);
-  return NULL;
-}
-
-static int worker_start(worker *w) {
-  memset(w, 0, sizeof *w);
-  pthread_mutex_init(&w->mu, NULL);
-  pthread_cond_init(&w->cv, NULL);
-  return pthread_create(&w->thread, NULL, worker_main, w);
-}
-
-static void worker_call(worker *w, void (*fn)(void *), void *arg) {
-  pthread_mutex_lock(&w->mu);
-  w->fn = fn;
-  w->arg = arg;
-  w->pending = 1;
-  pthread_cond_broadcast(&w->cv);
-  while (w->pending) pthread_cond_wait(&w->cv, &w->mu);
-  pthread_mutex_unlock(&w->mu);
-}
-
-static void worker_stop(worker *w) {
-  pthread_mutex_lock(&w->mu);
-  w->quit = 1;
-  pthread_cond_broadcast(&w->cv);
-  pthread_mutex_unlock(&w->mu);
-  pthread_join(w->thread, NULL);
-  pthread_cond_destroy(&w->cv);
-  pthread_mutex_destroy(&w->mu);
-}
-
-/* Runs fn(arg) once in a fresh thread and waits for it. */
-static int in_thread(void (*fn)(void *), void *arg) {
-  worker w;
-  if (worker_start(&w) != 0) return -1;
-  worker_call(&w, fn, arg);
-  worker_stop(&w);
-  return 0;
 }
 
 /* Recorded results of calls made where T_ macros cannot be used (another thread). */
@@ -431,7 +361,7 @@ static void strings_in_thread(void *p) {
 
 TEST(test_error_strings_any_thread) {
   strings_ctx c = {0};
-  T_EQ_INT(in_thread(strings_in_thread, &c), 0);
+  T_EQ_INT(t_in_thread(strings_in_thread, &c), 0);
   T_EQ_INT(c.mismatches, 0);
 }
 
@@ -502,7 +432,7 @@ TEST(test_last_error_thread_local) {
   T_TRUE(mine[0] != '\0');
   lasterr_ctx c;
   memset(&c, 0, sizeof c);
-  T_EQ_INT(in_thread(lasterr_in_thread, &c), 0);
+  T_EQ_INT(t_in_thread(lasterr_in_thread, &c), 0);
   T_EQ_STR(c.initially, ""); /* the main thread's error is not visible in another thread */
   T_KV(c.rc, KV_E_VERSION);
   T_TRUE(c.after[0] != '\0');
@@ -845,7 +775,7 @@ TEST(test_close_other_thread) {
   T_CHECK();
   T_OK(kv_env_put(env, "a", 1, "1", 1));
   close_ctx c = {env, -999};
-  T_EQ_INT(in_thread(close_env_fn, &c), 0);
+  T_EQ_INT(t_in_thread(close_env_fn, &c), 0);
   T_OK(c.rc);
   /* closed for real: the path can be opened again */
   T_OK(kv_env_open(&env, t_path("db"), NULL));
@@ -882,6 +812,20 @@ static void check_kib_values(kv_txn *t, int n) {
   T_EQ_INT(cnt, n);
 }
 
+/* Puts 1 KiB values m00000, m00001, ... until a put fails; returns its code, *n the puts that
+ * succeeded. */
+static int fill_until_map_full(kv_txn *t, int *n) {
+  unsigned char val[1024];
+  char key[16];
+  for (*n = 0; *n < 100000; ++*n) {
+    snprintf(key, sizeof key, "m%05d", *n);
+    fill_pattern(val, sizeof val, (uint32_t)*n);
+    int rc = kv_put(t, key, strlen(key), val, sizeof val);
+    if (rc != KV_OK) return rc;
+  }
+  return KV_OK;
+}
+
 TEST(test_map_full_then_grow) {
   kv_options o = opts_of(0, 256u << 10, KV_DURABLE_SYNC);
   kv_env *env = NULL;
@@ -892,16 +836,8 @@ TEST(test_map_full_then_grow) {
   T_EQ_U64(sz, 256u << 10);
   kv_txn *t = NULL;
   T_OK(kv_txn_begin(&t, env, KV_TXN_WRITE));
-  int n = 0, rc = KV_OK;
-  unsigned char val[1024];
-  char key[16];
-  for (; n < 100000; n++) {
-    snprintf(key, sizeof key, "m%05d", n);
-    fill_pattern(val, sizeof val, (uint32_t)n);
-    rc = kv_put(t, key, strlen(key), val, sizeof val);
-    if (rc != KV_OK) break;
-  }
-  T_KV(rc, KV_E_MAP_FULL);
+  int n = 0;
+  T_KV(fill_until_map_full(t, &n), KV_E_MAP_FULL);
   T_TRUE(n > 10 && n < 256);
   /* "the transaction stays usable: abort it, grow, redo" */
   T_OK(kv_txn_abort(t));
@@ -1423,19 +1359,19 @@ TEST(test_renew_in_other_thread) {
   kv_txn *r = NULL;
   T_OK(kv_txn_begin(&r, env, KV_TXN_READ));
   T_OK(kv_txn_reset(r));
-  worker w;
-  T_EQ_INT(worker_start(&w), 0);
+  t_worker w;
+  T_EQ_INT(t_worker_start(&w), 0);
   renew_ctx c;
   memset(&c, 0, sizeof c);
   c.txn = r;
-  worker_call(&w, renew_there, &c);
+  t_worker_call(&w, renew_there, &c);
   /* the worker is the owner now */
   char buf[4];
   size_t len = 0;
   int rc_main_get = kv_get(r, "k", 1, buf, sizeof buf, &len);
   int rc_main_free = kv_txn_free(r); /* active and owned by the worker: refused, not freed */
-  worker_call(&w, reset_there, &c);
-  worker_stop(&w);
+  t_worker_call(&w, reset_there, &c);
+  t_worker_stop(&w);
   T_OK(c.rc_renew);
   T_OK(c.rc_get);
   T_EQ_MEM(c.val, c.len, "v", 1);
@@ -1527,14 +1463,14 @@ TEST(test_txn_free_other_thread) {
   put_s(w, "a", "1");
   T_CHECK();
   free_ctx c = {w, 0};
-  T_EQ_INT(in_thread(free_there, &c), 0);
+  T_EQ_INT(t_in_thread(free_there, &c), 0);
   T_KV(c.rc, KV_E_WRONG_THREAD);
   /* not freed and not aborted */
   expect_val_s(w, "a", "1");
   T_CHECK();
   T_OK(kv_txn_commit(w));
   /* ended: any thread may free it */
-  T_EQ_INT(in_thread(free_there, &c), 0);
+  T_EQ_INT(t_in_thread(free_there, &c), 0);
   T_OK(c.rc);
   char buf[2];
   size_t len = 0;
@@ -1924,7 +1860,7 @@ TEST(test_wrong_thread_txn_calls) {
     x.txn = t;
     x.cur = cur;
     x.is_write = is_write;
-    T_EQ_INT(in_thread(wrong_thread_calls, &x), 0);
+    T_EQ_INT(t_in_thread(wrong_thread_calls, &x), 0);
     expect_all(&x.c, KV_E_WRONG_THREAD);
     T_CHECK();
     T_EQ_INT(x.cb_calls, 0);
@@ -3196,14 +3132,8 @@ TEST(test_map_full_fails_txn) {
   kv_txn *t = NULL;
   T_OK(kv_txn_begin(&t, env, KV_TXN_WRITE));
   unsigned char val[1024];
-  char key[16];
-  int n = 0, rc = KV_OK;
-  for (; n < 100000 && rc == KV_OK; n++) {
-    snprintf(key, sizeof key, "m%05d", n);
-    fill_pattern(val, sizeof val, (uint32_t)n);
-    rc = kv_put(t, key, strlen(key), val, sizeof val);
-  }
-  T_KV(rc, KV_E_MAP_FULL);
+  int n = 0;
+  T_KV(fill_until_map_full(t, &n), KV_E_MAP_FULL);
   T_KV(kv_put(t, "x", 1, "y", 1), KV_E_TXN_FAILED);
   T_KV(kv_get(t, "before", 6, val, sizeof val, NULL), KV_E_TXN_FAILED);
   T_KV(kv_del(t, "before", 6), KV_E_TXN_FAILED);

@@ -26,16 +26,6 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
-#if defined(__SANITIZE_ADDRESS__)
-#include <sanitizer/lsan_interface.h>
-#define LEAK_CHECK()                                                                               \
-  do {                                                                                             \
-    if (!t_failed() && __lsan_do_recoverable_leak_check() != 0)                                    \
-      T_FAIL_RETURN("LeakSanitizer found leaks (see above)");                                      \
-  } while (0)
-#else
-#define LEAK_CHECK() ((void)0)
-#endif
 
 /* The definitions below replace libc's for the whole process — LMDB's calls included — so they are
  * exported (the build's default visibility is hidden). */
@@ -227,7 +217,7 @@ static void test_alloc_env_open(void) {
   T_OK(kv_env_put(env, "k", 1, "v", 1));
   T_OK(kv_env_close(env));
   printf("  kv_env_open: %d allocation failures, each KV_E_NO_MEMORY\n", tries);
-  LEAK_CHECK();
+  t_leak_check();
 }
 
 static void test_alloc_txn_begin(void) {
@@ -243,7 +233,7 @@ static void test_alloc_txn_begin(void) {
     T_OK(kv_txn_free(t));
   }
   T_OK(kv_env_close(env)); /* no half-begun transaction keeps it open */
-  LEAK_CHECK();
+  t_leak_check();
 }
 
 static void test_alloc_cursor_open(void) {
@@ -263,7 +253,7 @@ static void test_alloc_cursor_open(void) {
   T_OK(kv_cursor_close(c));
   T_OK(kv_txn_free(t));
   T_OK(kv_env_close(env));
-  LEAK_CHECK();
+  t_leak_check();
 }
 
 /* A write transaction under allocation failure: a failing put fails the transaction (KV_E_NO_MEMORY,
@@ -311,7 +301,7 @@ static void test_alloc_put_commit(void) {
   expect_puts(env, 300);
   T_CHECK();
   T_OK(kv_env_close(env));
-  LEAK_CHECK();
+  t_leak_check();
 }
 
 /* The handle ABI: a failed creation creates no handle. */
@@ -336,7 +326,7 @@ static void test_alloc_handle_abi(void) {
   T_TRUE(tries > 0);
   T_OK(kvh_env_close(env));
   T_EQ_INT(kvh_live_count(), 0);
-  LEAK_CHECK();
+  t_leak_check();
 }
 
 /* kvm_call's GET_BATCH allocates its scratch beyond 32 keys: KV_E_NO_MEMORY, then the answer. */
@@ -366,7 +356,7 @@ static void test_alloc_marshal_batch(void) {
   T_TRUE(tries > 0);
   T_OK(kvh_txn_abort(txn));
   T_OK(kvh_env_close(env));
-  LEAK_CHECK();
+  t_leak_check();
 }
 
 /* ---- I/O errors on commit and sync --------------------------------------------------------------- */
@@ -447,7 +437,7 @@ static void io_commit_case(uint32_t durability) {
   printf("  %s: %d commits failed with KV_E_IO (%d of them giving the environment up), %d "
          "committed, nothing lost\n", durability == KV_DURABLE_SYNC ? "sync" : "nosync", failures,
          given_up, committed);
-  LEAK_CHECK();
+  t_leak_check();
 }
 
 static void test_io_commit_writes(void) {
@@ -476,7 +466,7 @@ static void test_io_commit_sync(void) {
   expect_batch(env, 1, 1);
   T_CHECK();
   T_OK(kv_env_close(env));
-  LEAK_CHECK();
+  t_leak_check();
 }
 
 static void test_io_env_sync(void) {
@@ -494,7 +484,7 @@ static void test_io_env_sync(void) {
   expect_batch(env, 0, 1);
   T_CHECK();
   T_OK(kv_env_close(env));
-  LEAK_CHECK();
+  t_leak_check();
 }
 
 static const t_case cases[] = {

@@ -26,81 +26,11 @@
 #include <string.h>
 #include <time.h>
 
-#if defined(__SANITIZE_ADDRESS__)
-#include <sanitizer/lsan_interface.h>
-#define LEAK_CHECK()                                                                               \
-  do {                                                                                             \
-    if (!t_failed() && __lsan_do_recoverable_leak_check() != 0)                                    \
-      T_FAIL_RETURN("LeakSanitizer found leaks (see above)");                                      \
-  } while (0)
-#else
-#define LEAK_CHECK() ((void)0)
-#endif
 
 /* ---- Helpers ------------------------------------------------------------------------------------ */
+/* An owner is a t_worker (testlib.h): a thread that keeps its identity across the steps it runs;
+ * t_in_thread is a finalizer thread, fresh each time. */
 typedef void (*step_fn)(void *);
-
-/* A thread that runs steps on request, keeping its identity across them (an "owner"). */
-typedef struct owner {
-  pthread_t thread;
-  pthread_mutex_t mu;
-  pthread_cond_t cv;
-  step_fn fn;
-  void *arg;
-  int pending, quit;
-} owner;
-
-static void *owner_main(void *p) {
-  owner *o = p;
-  pthread_mutex_lock(&o->mu);
-  for (;;) {
-    while (!o->pending && !o->quit) pthread_cond_wait(&o->cv, &o->mu);
-    if (!o->pending) break;
-    pthread_mutex_unlock(&o->mu);
-    o->fn(o->arg);
-    pthread_mutex_lock(&o->mu);
-    o->pending = 0;
-    pthread_cond_broadcast(&o->cv);
-  }
-  pthread_mutex_unlock(&o->mu);
-  return NULL;
-}
-
-static void owner_start(owner *o) {
-  memset(o, 0, sizeof *o);
-  pthread_mutex_init(&o->mu, NULL);
-  pthread_cond_init(&o->cv, NULL);
-  if (pthread_create(&o->thread, NULL, owner_main, o) != 0) abort();
-}
-
-static void owner_run(owner *o, step_fn fn, void *arg) {
-  pthread_mutex_lock(&o->mu);
-  o->fn = fn;
-  o->arg = arg;
-  o->pending = 1;
-  pthread_cond_broadcast(&o->cv);
-  while (o->pending) pthread_cond_wait(&o->cv, &o->mu);
-  pthread_mutex_unlock(&o->mu);
-}
-
-/* Ends the owner thread (its exit hook runs) and waits for it. */
-static void owner_exit(owner *o) {
-  pthread_mutex_lock(&o->mu);
-  o->quit = 1;
-  pthread_cond_broadcast(&o->cv);
-  pthread_mutex_unlock(&o->mu);
-  pthread_join(o->thread, NULL);
-  pthread_cond_destroy(&o->cv);
-  pthread_mutex_destroy(&o->mu);
-}
-
-/* Runs fn(arg) in a fresh thread, like a finalizer thread, and waits for it. */
-static void in_thread(step_fn fn, void *arg) {
-  owner o;
-  owner_start(&o);
-  owner_run(&o, fn, arg);
-  owner_exit(&o);
-}
 
 static kv_env *open_env(void) {
   kv_options o = KV_OPTIONS_INIT;
@@ -204,6 +134,20 @@ static void reader_begin_and_free(void *p) { /* any call that reaps */
   kv_txn_free(t);
 }
 
+/* An environment holding k=v, and an owner thread that began a read transaction (with a cursor) and a
+ * write transaction on it and is now idle. */
+static void owner_with_reader_and_writer(objs *o, t_worker *a) {
+  memset(o, 0, sizeof *o);
+  o->env = open_env();
+  T_CHECK();
+  T_OK(kv_env_put(o->env, "k", 1, "v", 1));
+  t_worker_start(a);
+  t_worker_call(a, begin_reader, o);
+  T_OK(o->rc);
+  t_worker_call(a, begin_writer, o);
+  T_OK(o->rc);
+}
+
 static void expect_uncommitted_gone(kv_env *env) {
   char buf[4];
   size_t len;
@@ -215,83 +159,78 @@ static void test_release_reader_from_other_thread(void) {
   objs o = {open_env(), NULL, NULL, NULL, 0};
   T_CHECK();
   T_OK(kv_env_put(o.env, "k", 1, "v", 1));
-  owner a;
-  owner_start(&a);
-  owner_run(&a, begin_reader, &o);
+  t_worker a;
+  t_worker_start(&a);
+  t_worker_call(&a, begin_reader, &o);
   T_OK(o.rc);
-  in_thread(release_reader, &o); /* the owner lives and is idle */
+  t_in_thread(release_reader, &o); /* the owner lives and is idle */
   T_OK(o.rc);
   T_OK(kv_env_close(o.env)); /* nothing is open any more */
-  owner_exit(&a);
+  t_worker_stop(&a);
   expect_closed();
-  LEAK_CHECK();
+  t_leak_check();
 }
 
 static void test_release_writer_owner_alive(void) {
   objs o = {open_env(), NULL, NULL, NULL, 0};
   T_CHECK();
-  owner a;
-  owner_start(&a);
-  owner_run(&a, begin_writer, &o);
+  t_worker a;
+  t_worker_start(&a);
+  t_worker_call(&a, begin_writer, &o);
   T_OK(o.rc);
-  in_thread(release_writer, &o);
+  t_in_thread(release_writer, &o);
   T_OK(o.rc);
   /* Only the owner can end it; until it calls into the engine, writers wait. */
   T_KV(kv_env_close(o.env), KV_E_BUSY);
-  owner_run(&a, reader_begin_and_free, &o); /* the owner's next begin ends it */
+  t_worker_call(&a, reader_begin_and_free, &o); /* the owner's next begin ends it */
   T_OK(o.rc);
   T_EQ_INT(writer_can_begin(o.env), 1);
   expect_uncommitted_gone(o.env);
   T_CHECK();
   T_OK(kv_env_close(o.env));
-  owner_exit(&a);
+  t_worker_stop(&a);
   expect_closed();
-  LEAK_CHECK();
+  t_leak_check();
 }
 
 static void test_release_writer_owner_exits(void) {
   objs o = {open_env(), NULL, NULL, NULL, 0};
   T_CHECK();
-  owner a;
-  owner_start(&a);
-  owner_run(&a, begin_writer, &o);
+  t_worker a;
+  t_worker_start(&a);
+  t_worker_call(&a, begin_writer, &o);
   T_OK(o.rc);
-  in_thread(release_writer, &o);
+  t_in_thread(release_writer, &o);
   T_OK(o.rc);
-  owner_exit(&a); /* its exit ends and frees the released writer */
+  t_worker_stop(&a); /* its exit ends and frees the released writer */
   T_EQ_INT(writer_can_begin(o.env), 1);
   expect_uncommitted_gone(o.env);
   T_CHECK();
   T_OK(kv_env_close(o.env));
   expect_closed();
-  LEAK_CHECK();
+  t_leak_check();
 }
 
 static void test_owner_exit_then_release(void) {
-  objs o = {open_env(), NULL, NULL, NULL, 0};
+  objs o;
+  t_worker a;
+  owner_with_reader_and_writer(&o, &a);
   T_CHECK();
-  T_OK(kv_env_put(o.env, "k", 1, "v", 1));
-  owner a;
-  owner_start(&a);
-  owner_run(&a, begin_reader, &o);
-  T_OK(o.rc);
-  owner_run(&a, begin_writer, &o);
-  T_OK(o.rc);
-  owner_exit(&a); /* ends both; the objects stay */
+  t_worker_stop(&a); /* ends both; the objects stay */
   T_EQ_INT(writer_can_begin(o.env), 1); /* the dead thread holds no lock */
   const void *k;
   size_t kl;
   T_KV(kv_cursor_next(o.c, &k, &kl, NULL, NULL), KV_E_CURSOR_ENDED);
   T_KV(kv_put(o.w, "k", 1, "v", 1), KV_E_WRONG_THREAD);
   T_KV(kv_env_close(o.env), KV_E_BUSY); /* two kv_txn objects are alive */
-  in_thread(release_reader, &o);
+  t_in_thread(release_reader, &o);
   T_OK(o.rc);
   T_OK(kv_txn_release(o.w));
   expect_uncommitted_gone(o.env);
   T_CHECK();
   T_OK(kv_env_close(o.env));
   expect_closed();
-  LEAK_CHECK();
+  t_leak_check();
 }
 
 /* The cursor is released by another thread while its owner keeps using the transaction: the
@@ -335,51 +274,46 @@ static void open_cursor_on_writer(void *p) {
 static void test_release_cursor_while_owner_works(void) {
   objs o = {open_env(), NULL, NULL, NULL, 0};
   T_CHECK();
-  owner a;
-  owner_start(&a);
-  owner_run(&a, begin_writer, &o);
+  t_worker a;
+  t_worker_start(&a);
+  t_worker_call(&a, begin_writer, &o);
   T_OK(o.rc);
-  owner_run(&a, open_cursor_on_writer, &o);
+  t_worker_call(&a, open_cursor_on_writer, &o);
   T_OK(o.rc);
-  in_thread(release_cursor, &o);
+  t_in_thread(release_cursor, &o);
   T_OK(o.rc);
   cursor_work cw = {&o, 0};
-  owner_run(&a, owner_writes, &cw);
+  t_worker_call(&a, owner_writes, &cw);
   T_OK(o.rc);
   T_EQ_INT(cw.n, 51);
-  owner_run(&a, owner_commits, &o);
+  t_worker_call(&a, owner_commits, &o);
   T_OK(o.rc);
-  owner_exit(&a);
+  t_worker_stop(&a);
   T_OK(kv_env_close(o.env));
   expect_closed();
-  LEAK_CHECK();
+  t_leak_check();
 }
 
 static void test_env_release_deferred(void) {
-  objs o = {open_env(), NULL, NULL, NULL, 0};
+  objs o;
+  t_worker a;
+  owner_with_reader_and_writer(&o, &a);
   T_CHECK();
-  T_OK(kv_env_put(o.env, "k", 1, "v", 1));
-  owner a;
-  owner_start(&a);
-  owner_run(&a, begin_reader, &o);
-  T_OK(o.rc);
-  owner_run(&a, begin_writer, &o);
-  T_OK(o.rc);
-  in_thread(release_env, &o); /* a zombie: both transactions still work */
+  t_in_thread(release_env, &o); /* a zombie: both transactions still work */
   T_OK(o.rc);
   expect_still_open();
   T_CHECK();
-  in_thread(release_reader, &o);
+  t_in_thread(release_reader, &o);
   T_OK(o.rc);
   expect_still_open(); /* the writer is left */
   T_CHECK();
-  in_thread(release_writer, &o); /* owner alive: it ends the writer at its next call... */
+  t_in_thread(release_writer, &o); /* owner alive: it ends the writer at its next call... */
   T_OK(o.rc);
   expect_still_open();
   T_CHECK();
-  owner_exit(&a); /* ...or, here, at its exit: the last object goes, and the environment with it */
+  t_worker_stop(&a); /* ...or, here, at its exit: the last object goes, and the environment with it */
   expect_closed();
-  LEAK_CHECK();
+  t_leak_check();
 }
 
 /* ---- Handle ABI: a finalizer thread releases handles, owners alive or gone ------------------------ */
@@ -410,12 +344,12 @@ static void test_handles_released_by_finalizer(void) {
     kv_options o = KV_OPTIONS_INIT;
     o.durability = KV_DURABLE_NOSYNC;
     T_OK(kvh_env_open(&h.env, t_path("db"), &o));
-    owner a;
-    owner_start(&a);
-    owner_run(&a, h_begin, &h);
+    t_worker a;
+    t_worker_start(&a);
+    t_worker_call(&a, h_begin, &h);
     T_OK(h.rc);
-    if (owner_gone) owner_exit(&a);
-    in_thread(h_finalize, &h);
+    if (owner_gone) t_worker_stop(&a);
+    t_in_thread(h_finalize, &h);
     T_OK(h.rc);
     T_EQ_INT(kvh_live_count(), 0); /* every handle is dead at once */
     T_KV(kvh_release(h.env), KV_E_BAD_HANDLE);
@@ -423,7 +357,7 @@ static void test_handles_released_by_finalizer(void) {
     if (!owner_gone) {
       expect_still_open(); /* the living owner has not yet ended its released writer... */
       T_CHECK();
-      owner_exit(&a); /* ...until it exits */
+      t_worker_stop(&a); /* ...until it exits */
     }
     expect_closed();
     T_CHECK();
@@ -431,7 +365,7 @@ static void test_handles_released_by_finalizer(void) {
   /* Misuse stays an error: a forged handle, and a handle in use by another call. */
   T_KV(kvh_release(KVH_NULL), KV_E_BAD_HANDLE);
   T_KV(kvh_release(0x123456789ull), KV_E_BAD_HANDLE);
-  LEAK_CHECK();
+  t_leak_check();
 }
 
 /* ---- Stress (also under TSan): owners make objects, a finalizer releases them -------------------- */
@@ -540,7 +474,7 @@ static void test_finalizer_stress(void) {
   T_CHECK();
   pthread_cond_destroy(&s.cv);
   pthread_mutex_destroy(&s.mu);
-  LEAK_CHECK();
+  t_leak_check();
 }
 
 static const t_case cases[] = {

@@ -157,8 +157,8 @@ KV_API const char *kv_version_string(void);
   X(UNKNOWN_OP,      -20, "unknown operation")                                                     \
   X(TXN_FULL,        -21, "transaction has too many dirty pages; commit more often")               \
   X(CURSOR_ENDED,    -22, "cursor's transaction has ended")                                        \
-  X(INTERNAL,        -23, "unexpected internal error")                                        \
-  X(READERS_FULL,    -24, "too many read transactions open on this environment at once")         \
+  X(INTERNAL,        -23, "unexpected internal error")                                             \
+  X(READERS_FULL,    -24, "too many read transactions open on this environment at once")           \
   X(TXN_FAILED,      -25, "an earlier error failed this write transaction; abort it")
 
 /** Success. */

@@ -24,7 +24,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "kv_handle.h"
 
-#include "../shims/handle/kv_handle_debug.h"
+#include "kv_handle_debug.h"
 
 #include <stdarg.h>
 #include <stdint.h>

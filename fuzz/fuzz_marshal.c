@@ -35,7 +35,7 @@
 #include "kv_handle.h"
 #include "kv_marshal.h"
 
-#include "../shims/marshal/wire.h"
+#include "wire.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -182,7 +182,7 @@ static void call_one(run *r, unsigned ctl, const uint8_t *bytes, size_t len) {
     memset(req + KVM_HEADER_SIZE + 2, 0, KV__W_U64 - 2); /* at most 2^16 steps: no timeouts */
   int to_main = len >= KVM_HEADER_SIZE + KV__W_U64 && req[0] == KVM_VERSION &&
                 kv__ld64(req + KVM_HEADER_SIZE) == main_env;
-  if (to_main && req[1] == KVM_OP_ENV_CLOSE) {
+  if (to_main && (req[1] == KVM_OP_ENV_CLOSE || req[1] == KVM_OP_RELEASE)) {
     free(req);
     return;
   }

@@ -83,14 +83,16 @@ typedef struct kvs_shim {
     .cursor_next = kvs__cursor_next, .cursor_close = kvs__cursor_close, .scan = kvs__scan          \
   }
 
-/** Every row, in a fixed order (direct, plt, dlopen, handle, marshal). */
+/** Every row, in a fixed order: the kvs_row() list of shims/CMakeLists.txt (direct, plt, dlopen,
+ *  handle, marshal). Adding a row is one file defining `const kvs_shim kvs_shim_<name>` (with
+ *  KVS_SHIM_ROW) and one line in that list; nothing here changes. */
 extern const kvs_shim *const kvs_shims[];
 extern const size_t kvs_shim_count;
 
 /** The row named name, or NULL. */
 const kvs_shim *kvs_shim_find(const char *name);
 
-/* The rows, one per translation unit (shims/<name>/). */
+/* The rows of this table that programs refer to by name (one per translation unit, shims/<kind>/). */
 extern const kvs_shim kvs_shim_direct;
 extern const kvs_shim kvs_shim_plt;
 extern const kvs_shim kvs_shim_dlopen;

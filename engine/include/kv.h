@@ -31,12 +31,66 @@
  *   - Read transactions never block and may be open in any number, in any thread.
  *   - Errors are recorded per thread (kv_last_error); error strings from kv_strerror are static.
  *   - An environment path may be opened once per process (LMDB's rule). Opening it twice returns
- *     KV_E_BUSY.
+ *     KV_E_BUSY. An open that races with the close of the same path waits for the close to finish.
+ *   - When a thread exits, the transactions it still owns end as if it had aborted them (their
+ *     cursors end too). The objects stay allocated: any thread may then kv_txn_free or
+ *     kv_txn_renew them; every other call on them returns KV_E_WRONG_THREAD.
+ *
+ * RELEASING FROM ANY THREAD (for garbage-collected runtimes; SQLite's sqlite3_close_v2 is the model)
+ *   A finalizer runs on a thread of its own, often after the object's thread has moved on or exited.
+ *   kv_env_release, kv_txn_release and kv_cursor_release may be called from any thread, always
+ *   succeed, and leave nothing behind:
+ *   - kv_cursor_release closes a cursor; one of another thread's active transaction is closed by that
+ *     transaction's end or free (in its owner's thread), never by touching the transaction here.
+ *   - kv_txn_release aborts and frees a transaction. A read transaction is aborted right there. A
+ *     write transaction can only be ended by the thread that began it (it holds LMDB's write lock):
+ *     released from another thread while that thread lives, it is aborted and freed at that thread's
+ *     next kv_txn_begin, kv_txn_renew, one-shot call, kv_env_open, kv_env_close or kv_env_release (on
+ *     any environment), or when it exits; until then other writers of the environment wait.
+ *   - kv_env_release closes the environment once its last transaction is freed (a zombie until then).
+ *   The one condition: no other thread may be inside a call on the object (or, for a transaction, on
+ *   one of its cursors) at the time — which a finalizer guarantees, since nothing can reach the
+ *   object. The handle ABI (kv_handle.h, kvh_release) checks even that.
+ *
+ * CAVEATS (read these before writing a binding)
+ *   - fork(): a child process must not use the environments, transactions, cursors or handles it
+ *     inherited: LMDB's locks and map belong to the parent. Exec, or fork before opening anything. A
+ *     child that goes on calling libkv also inherits the list of open paths: opening one of them
+ *     there returns KV_E_BUSY.
+ *   - Runtimes that move work between OS threads (goroutines, async/await continuations, green
+ *     threads, work-stealing pools): a transaction belongs to an OS thread, so keep every call on it
+ *     on one (Go: runtime.LockOSThread; .NET: a dedicated thread, no await between its calls); from
+ *     another OS thread a call is KV_E_WRONG_THREAD, and a write transaction can be committed nowhere
+ *     else. When that OS thread exits, its transactions end (THREADS). The last error is per OS
+ *     thread too: read kv_last_error_r right after the failing call, before the runtime may switch.
+ *   - Callbacks: kv_scan calls fn synchronously, on the calling thread, during the call. fn must
+ *     return normally: an exception, panic or longjmp unwinding through kv_scan leaks its LMDB cursor
+ *     (and, through kvh_scan, leaves the transaction's handle in use for good: KV_E_BUSY). Catch in fn
+ *     and return a positive value to stop the scan.
+ *   - "Opened twice" (KV_E_BUSY) is checked by each copy of libkv: a process with two copies (libkv.a
+ *     linked into one library, libkv.so loaded by another) can open one file twice, which breaks
+ *     LMDB's locks. Load one copy per process.
+ *   - The reader limit: KV_READERS_MAX read transactions at once per database file, over every
+ *     process; a reset read transaction keeps its slot. The next one: KV_E_READERS_FULL.
+ *   - Zero-copy memory (kv_get_ref, kv_cursor_next) points into the read-only map: writing through
+ *     it crashes the process.
+ *   - LMDB's locks need a local file system (not NFS or SMB).
+ *   - libkv.so is never unloaded (it is linked -z nodelete: threads run its exit hook): dlclose does
+ *     not free it.
  *
  * ABI POLICY
- *   Error numbers are stable and never reused (a retired code keeps its slot). Structs that cross the
- *   ABI carry a version field; kv_options_size() reports the size this library expects. Opaque types
- *   are only ever handled through pointers. A new minor version only adds functions and codes.
+ *   Error numbers are stable and never reused (a retired code keeps its slot); so are marshal
+ *   operation codes (kv_marshal.h). Structs that cross the ABI carry a version field;
+ *   kv_options_size() reports the size this library expects. Opaque types are only ever handled
+ *   through pointers. kv_abi.json, installed beside this header and generated from the same tables,
+ *   lists the codes, operations, constants, struct layouts and the version for bindings to load.
+ *   SONAME: from 1.0 on, libkv.so.MAJOR, and a new minor version only adds (functions, codes,
+ *   operations, flags); anything else is a new major version. While the major version is 0 (now),
+ *   a minor version may also change what existing calls do — its notes say what — so the SONAME is
+ *   libkv.so.0.MINOR. The file is libkv.so.MAJOR.MINOR.PATCH; a patch version changes no ABI.
+ *   0.2: the release functions, KV_E_READERS_FULL and KV_E_TXN_FAILED (where 0.1 said
+ *   KV_E_INTERNAL), transactions that end with their thread, kvh_txn_abort and kvh_cursor_close
+ *   from any thread (0.1: KV_E_WRONG_THREAD), kv_env_close's KV_E_BUSY for running one-shot calls.
  */
 #ifndef KV_H
 #define KV_H
@@ -65,7 +119,7 @@ extern "C" {
 /* ---------------------------------------------------------------------------------------------- */
 /* Version                                                                                         */
 #define KV_VERSION_MAJOR 0
-#define KV_VERSION_MINOR 1
+#define KV_VERSION_MINOR 2
 #define KV_VERSION_PATCH 0
 /** Version as one integer: 0xMMmmpp. Compare kv_version() with it to detect a header/library skew. */
 #define KV_VERSION_HEX ((KV_VERSION_MAJOR << 16) | (KV_VERSION_MINOR << 8) | KV_VERSION_PATCH)
@@ -103,7 +157,9 @@ KV_API const char *kv_version_string(void);
   X(UNKNOWN_OP,      -20, "unknown operation")                                                     \
   X(TXN_FULL,        -21, "transaction has too many dirty pages; commit more often")               \
   X(CURSOR_ENDED,    -22, "cursor's transaction has ended")                                        \
-  X(INTERNAL,        -23, "unexpected internal error")
+  X(INTERNAL,        -23, "unexpected internal error")                                             \
+  X(READERS_FULL,    -24, "too many read transactions open on this environment at once")           \
+  X(TXN_FAILED,      -25, "an earlier error failed this write transaction; abort it")
 
 /** Success. */
 #define KV_OK 0
@@ -112,7 +168,7 @@ typedef enum kv_errno {
 #define KV__ERRNO_ENUM(name, code, msg) KV_E_##name = (code),
   KV_ERRNO_MAP(KV__ERRNO_ENUM)
 #undef KV__ERRNO_ENUM
-  KV_E_LAST_ = -23 /**< The most negative code in use; every code lies in [KV_E_LAST_, -1]. */
+  KV_E_LAST_ = -25 /**< The most negative code in use; every code lies in [KV_E_LAST_, -1]. */
 } kv_errno;
 
 /** Static message for an error code ("success" for 0, "unknown error" for a code not in the table).
@@ -136,6 +192,9 @@ KV_API size_t kv_last_error_r(char *buf, size_t cap);
 #define KV_KEY_MAX 511u                        /**< LMDB's compile-time key limit. */
 #define KV_VALUE_MAX ((size_t)1 << 30)         /**< 1 GiB; values up to this length are accepted. */
 #define KV_MAP_SIZE_DEFAULT ((uint64_t)1 << 30) /**< 1 GiB map, unless kv_options says otherwise. */
+/** Read transactions that may be open at once on one database file, across every process that has
+ *  it open (LMDB's reader table, at its default size). One more: KV_E_READERS_FULL. */
+#define KV_READERS_MAX 126u
 
 /* ---------------------------------------------------------------------------------------------- */
 /* Environment                                                                                     */
@@ -183,10 +242,18 @@ KV_API size_t kv_options_size(void);
  *         KV_E_CORRUPT (not an LMDB file, or an incompatible one); KV_E_NO_MEMORY. */
 KV_API int kv_env_open(kv_env *KV_OWN *env, const char *path, const kv_options *opts);
 
-/** Closes an environment. Closing NULL is a no-op returning KV_OK.
- * @return KV_OK (env is freed); KV_E_BUSY if transactions are still open on it (env stays open —
- *         end and free them first); KV_E_WRONG_THREAD is never returned (any thread may close). */
+/** Closes an environment. Closing NULL is a no-op returning KV_OK. Any thread may close it.
+ * @return KV_OK (env is freed); KV_E_BUSY if transactions are still open on it, or one-shot calls
+ *         of other threads are running in it (env stays open — end and free them first). */
 KV_API int kv_env_close(kv_env *env);
+
+/** Closes an environment now, or — if transactions are still open on it — as soon as the last of
+ *  them is freed (kv_txn_free, kv_txn_release): the form for finalizers (see RELEASING FROM ANY
+ *  THREAD). After the call env belongs to the engine: begin nothing more on it; the transactions
+ *  already open stay usable until they are freed. Releasing NULL is a no-op.
+ *  Until the deferred close has happened the path counts as open (a kv_env_open of it: KV_E_BUSY).
+ * @return KV_OK, always. */
+KV_API int kv_env_release(kv_env *env);
 
 /** Grows (or shrinks, not below the data in use) the environment's map to size bytes. Call it after
  *  KV_E_MAP_FULL, then retry the write in a new transaction.
@@ -222,14 +289,18 @@ typedef struct kv_txn kv_txn;
  *         read-only environment); KV_E_BUSY (this thread already has a write transaction open on env;
  *         or another process grew the map while this process has other transactions active: end
  *         them and retry, so the new size can be adopted);
- *         KV_E_NO_MEMORY; KV_E_IO; KV_E_INTERNAL (LMDB's reader table is full: too many readers). */
+ *         KV_E_READERS_FULL (a read transaction, when KV_READERS_MAX read transactions of all the
+ *         processes using the file are open — a reset one keeps its slot; free some, retry);
+ *         KV_E_NO_MEMORY; KV_E_IO. */
 KV_API int kv_txn_begin(kv_txn *KV_OWN *txn, kv_env *env, unsigned flags);
 
 /** Commits: a write transaction's changes become visible (and, with KV_DURABLE_SYNC, durable).
  *  Committing a read transaction just ends it. The transaction ends whatever the result; its cursors
  *  end with it (see kv_cursor_next). The object stays allocated until kv_txn_free().
  * @return KV_OK; KV_E_INVALID (NULL); KV_E_TXN_ENDED (already ended); KV_E_WRONG_THREAD;
- *         KV_E_MAP_FULL (nothing was committed); KV_E_IO. */
+ *         KV_E_MAP_FULL (nothing was committed); KV_E_TXN_FAILED (an earlier call failed the
+ *         transaction, see kv_put: nothing was committed); KV_E_IO (nothing was committed; after a
+ *         failed write of the meta page every later call returns KV_E_IO: close and reopen). */
 KV_API int kv_txn_commit(kv_txn *txn);
 
 /** Aborts: discards a write transaction's changes, or ends a read transaction.
@@ -249,8 +320,16 @@ KV_API int kv_txn_renew(kv_txn *txn);
 /** Frees a transaction, aborting it first if it is still active. Cursors still open on it are
  *  detached: they return KV_E_CURSOR_ENDED and must still be closed with kv_cursor_close().
  *  Freeing NULL is a no-op returning KV_OK.
- * @return KV_OK; KV_E_WRONG_THREAD (still active and owned by another thread; not freed). */
+ * @return KV_OK; KV_E_WRONG_THREAD (still active and owned by another thread; not freed — see
+ *         kv_txn_release). */
 KV_API int kv_txn_free(kv_txn *txn);
+
+/** kv_txn_free from any thread: aborts the transaction if it is active and frees it — a write
+ *  transaction of another living thread later, in that thread (see RELEASING FROM ANY THREAD).
+ *  No call on txn or its cursors may be running in another thread. After the call txn is gone for
+ *  the caller. Releasing NULL is a no-op.
+ * @return KV_OK, always. */
+KV_API int kv_txn_release(kv_txn *txn);
 
 /** Reports whether txn is a write transaction (1), a read transaction (0).
  * @return 1 or 0; KV_E_INVALID if txn is NULL. */
@@ -260,14 +339,18 @@ KV_API int kv_txn_is_write(const kv_txn *txn);
 /* Reads and writes                                                                                */
 /*                                                                                                 */
 /* Common errors for every function below: KV_E_INVALID (NULL txn, NULL out-parameter, NULL buffer */
-/* with a non-zero length); KV_E_KEY_SIZE; KV_E_TXN_ENDED; KV_E_WRONG_THREAD.                      */
+/* with a non-zero length); KV_E_KEY_SIZE; KV_E_TXN_ENDED; KV_E_WRONG_THREAD; KV_E_TXN_FAILED (a    */
+/* write transaction failed by an earlier error, see kv_put).                                       */
 
 /** Stores value under key, replacing any old value.
  * @param[in] txn  a write transaction.
  * @param[in] key,key_len  1..KV_KEY_MAX bytes.
  * @param[in] val,val_len  0..KV_VALUE_MAX bytes (val may be NULL when val_len is 0).
  * @return KV_OK; common errors; KV_E_VALUE_SIZE; KV_E_READ_ONLY (read transaction or environment);
- *         KV_E_MAP_FULL (the transaction stays usable: abort it, grow, redo); KV_E_TXN_FULL. */
+ *         KV_E_MAP_FULL; KV_E_TXN_FULL. Either of these (and KV_E_IO) fails the transaction, as LMDB
+ *         does: every later call on it returns KV_E_TXN_FAILED — a commit too, which commits nothing
+ *         and ends it — so abort it (or free it), grow the map with kv_env_set_map_size if it was
+ *         KV_E_MAP_FULL, and redo the writes in a new transaction. */
 KV_API int kv_put(kv_txn *txn, const void *key, size_t key_len, const void *val, size_t val_len);
 
 /** Copies the value stored under key into buf.
@@ -337,8 +420,15 @@ KV_API int kv_cursor_next(kv_cursor *cur, const void **key, size_t *key_len, con
 
 /** Closes a cursor and frees it. Closing NULL is a no-op returning KV_OK. Allowed after the cursor's
  *  transaction has ended or been freed.
- * @return KV_OK; KV_E_WRONG_THREAD (not freed). */
+ * @return KV_OK; KV_E_WRONG_THREAD (not freed — see kv_cursor_release). */
 KV_API int kv_cursor_close(kv_cursor *cur);
+
+/** kv_cursor_close from any thread: the cursor is gone for the caller. The cursor of another
+ *  thread's active transaction is freed when that transaction ends or is freed; nothing of the
+ *  transaction is touched here, so it may be in use meanwhile (the cursor itself may not).
+ *  Releasing NULL is a no-op.
+ * @return KV_OK, always. */
+KV_API int kv_cursor_release(kv_cursor *cur);
 
 /** Called by kv_scan for each record. key/val are valid only during the call.
  * @return 0 to continue; any other value stops the scan, and kv_scan returns it. */
@@ -352,7 +442,8 @@ typedef int (*kv_scan_fn)(const void *key, size_t key_len, const void *val, size
  * @return KV_OK when the range was exhausted; fn's non-zero return when it stopped the scan (a
  *         callback that wants to stop should return a positive value so it cannot be mistaken for an
  *         engine error); KV_E_INVALID (fn NULL, ...); KV_E_KEY_SIZE; KV_E_TXN_ENDED (also when fn
- *         ended the transaction: the scan stops there); KV_E_WRONG_THREAD.
+ *         ended the transaction — even if it renewed it then: the scan stops there);
+ *         KV_E_WRONG_THREAD.
  *         fn may read and write through txn and may end it, but must not free it. */
 KV_API int kv_scan(kv_txn *txn, const void *lo, size_t lo_len, const void *hi, size_t hi_len,
                    kv_scan_fn fn, void *payload, size_t *count);

@@ -14,7 +14,7 @@
  * response is a 4-byte status followed by the operation's results. Integers are little-endian and
  * fixed-width, byte strings are length-prefixed, nothing is aligned or padded. The complete wire
  * format — every operation's layout with byte offsets, the errors, a worked example — is
- * shims/marshal/PROTOCOL.md; a binding needs that document, kv.h (error codes, limits) and this file.
+ * engine/doc/PROTOCOL.md (installed as share/doc/libkv/PROTOCOL.md); a binding needs that document, kv.h (error codes, limits) and this file.
  *
  * OBJECTS
  *   Environments, transactions and cursors travel as handles of the handle ABI (kv_handle.h): u64
@@ -30,6 +30,7 @@
  * THREADS
  *   kvm_call is reentrant and keeps no state of its own; the rules are those of the objects named in
  *   the request (kv.h, kv_handle.h): a transaction and its cursors belong to the thread that began it.
+ *   RELEASE (kvh_release) releases any handle from any thread: the operation for a finalizer.
  */
 #ifndef KV_MARSHAL_H
 #define KV_MARSHAL_H
@@ -66,9 +67,14 @@ extern "C" {
   X(ENV_PUT,          0x13) /* u64 env, bytes key, bytes value            -> -                  */ \
   X(ENV_GET,          0x14) /* u64 env, bytes key                         -> bytes value        */ \
   X(ENV_DEL,          0x15) /* u64 env, bytes key                         -> -                  */ \
+  X(ENV_SYNC,         0x16) /* u64 env                                    -> -                  */ \
+  X(ENV_MAP_SIZE,     0x17) /* u64 env                                    -> u64 size           */ \
   X(TXN_BEGIN,        0x20) /* u64 env, u32 flags (KV_TXN_*)              -> u64 txn            */ \
   X(TXN_COMMIT,       0x21) /* u64 txn                                    -> -                  */ \
   X(TXN_ABORT,        0x22) /* u64 txn                                    -> -                  */ \
+  X(TXN_RESET,        0x23) /* u64 txn                                    -> -                  */ \
+  X(TXN_RENEW,        0x24) /* u64 txn                                    -> -                  */ \
+  X(TXN_IS_WRITE,     0x25) /* u64 txn                                    -> u8 1 write, 0 read */ \
   X(PUT,              0x30) /* u64 txn, bytes key, bytes value            -> -                  */ \
   X(GET,              0x31) /* u64 txn, bytes key                         -> bytes value        */ \
   X(DEL,              0x32) /* u64 txn, bytes key                         -> -                  */ \
@@ -77,7 +83,8 @@ extern "C" {
   X(SCAN,             0x34) /* u64 txn, opt bytes lo, opt bytes hi        -> u32 count, records  */ \
   X(CURSOR_OPEN,      0x40) /* u64 txn, opt bytes start                   -> u64 cursor         */ \
   X(CURSOR_NEXT,      0x41) /* u64 cursor, u32 key_cap, u32 val_cap       -> record             */ \
-  X(CURSOR_CLOSE,     0x42) /* u64 cursor                                 -> -                  */
+  X(CURSOR_CLOSE,     0x42) /* u64 cursor                                 -> -                  */ \
+  X(RELEASE,          0x50) /* u64 handle of any type, from any thread    -> -  (kvh_release)   */
 
 typedef enum kvm_op {
 #define KVM__OP_ENUM(name, code) KVM_OP_##name = (code),

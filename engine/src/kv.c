@@ -97,6 +97,9 @@ KV__COLD static int kv__lmdb_fail(int rc, const char *what) {
   case MDB_NOTFOUND: return kv__fail_static(KV_E_NOT_FOUND, "KV_E_NOT_FOUND: key not found");
   case MDB_MAP_FULL: code = KV_E_MAP_FULL; break;
   case MDB_TXN_FULL: code = KV_E_TXN_FULL; break;
+  case MDB_READERS_FULL: code = KV_E_READERS_FULL; break;
+  case MDB_BAD_TXN: code = KV_E_TXN_FAILED; break; /* an earlier error in this write transaction */
+  case MDB_PANIC: code = KV_E_IO; break;           /* a failed meta-page write: close and reopen */
   case MDB_INVALID:
   case MDB_VERSION_MISMATCH:
   case MDB_CORRUPTED:
@@ -126,38 +129,70 @@ uint64_t kv_spin(uint64_t n) {
 }
 
 /* ---- Objects ----------------------------------------------------------------------------------- */
+/* Who guards what:
+ *   kv__open_lock  the list of open environments (kv__open_envs), and every environment's closing:
+ *                  LMDB's close runs under it, so a concurrent open of the same path waits for it.
+ *   env->lock      the environment's counters (active, ntxns, closing), its list of kv_txn objects,
+ *                  and each of those objects' owner, thr, abandoned and orphaned fields.
+ *   the owner      everything else of a transaction and its cursors: they belong to one thread.
+ * Lock order: kv__open_lock, then env->lock. */
 struct kv_env {
   MDB_env *mdb;
   MDB_dbi dbi;
   int read_only;
   dev_t dev; /* identity of the data file, for the one-open-per-process rule */
   ino_t ino;
-  atomic_long txns;        /* kv_txn objects alive on this environment */
-  atomic_uintptr_t writer; /* thread holding the write transaction, 0 if none */
+  atomic_uintptr_t writer; /* thread holding LMDB's write lock through this environment, 0 if none */
+  pthread_mutex_t lock;
   /* LMDB may remap (a new map size) only while no transaction of this process is active: `active`
    * counts them — kv_txn objects and one-shot calls alike — and `lock` makes the check and the
    * remap one step against a transaction starting meanwhile. */
-  pthread_mutex_t lock;
   long active;
-  struct kv_env *next_open;
+  long ntxns;        /* kv_txn objects alive on this environment (active or not) */
+  kv_txn *txns;      /* those objects, for the walks of kv__own_walk */
+  int closing;       /* kv_env_release was called: closes once ntxns and active are 0 */
+  struct kv_env *next_open; /* under kv__open_lock */
 };
 
 enum { KV__TXN_ACTIVE = 0, KV__TXN_ENDED = 1 };
 
+/* A thread's record, reached by the transactions it owns: another thread that releases one of this
+ * thread's write transactions (which only this thread can end: LMDB's write lock is held by it)
+ * counts it in `abandoned`, and this thread ends it at its next kv_txn_begin, one-shot call,
+ * environment open or close, or when it exits (kv__thread_exit, a pthread key destructor). */
+typedef struct kv__thread {
+  atomic_uint abandoned;
+  int registered; /* the exit hook is armed for this thread */
+} kv__thread;
+
+static _Thread_local kv__thread kv__me;
+
 struct kv_txn {
   kv_env *env;
   MDB_txn *mdb;     /* write: NULL once ended; read: kept (reset) for kv_txn_renew */
-  uintptr_t owner;  /* thread that began (or renewed) it */
-  int state;
+  uintptr_t owner;  /* thread that began (or renewed) it; written under env->lock */
+  int state;        /* written by the owner (under env->lock when it begins or renews) */
   int write;
+  unsigned epoch;   /* counts the transaction's ends: kv_scan sees an end and renew in its callback */
   kv_cursor *cursors; /* open cursors, to end with the transaction */
+  /* Under env->lock. */
+  kv__thread *thr;  /* the owner's record */
+  int abandoned;    /* released by another thread while active: its owner ends and frees it */
+  int orphaned;     /* ended because its owner thread exited */
+  kv_txn *prev, *next; /* env->txns */
 };
 
+/* A cursor's link to its transaction, the one field two threads may race on: kv_cursor_release from
+ * any thread and the transaction's end or free in its owner's thread each swap it atomically, and
+ * whichever comes second frees the cursor. */
+enum { KV__CUR_ATTACHED = 0, KV__CUR_DETACHED = 1, KV__CUR_RELEASED = 2 };
+
 struct kv_cursor {
-  kv_txn *txn;       /* NULL once detached by kv_txn_free */
+  kv_txn *txn;       /* meaningful while link is ATTACHED */
   MDB_cursor *mdb;   /* NULL once the transaction ended */
   uintptr_t owner;
   int started, done;
+  atomic_int link;
   size_t start_len;
   kv_cursor *prev, *next;
   unsigned char start[KV_KEY_MAX];
@@ -166,6 +201,9 @@ struct kv_cursor {
 uintptr_t kv__txn_owner(const kv_txn *txn) {
   return txn && txn->state == KV__TXN_ACTIVE ? txn->owner : 0;
 }
+
+/* The owner first: it never changes, while another thread's commit may be clearing mdb. */
+int kv__cursor_mine(const kv_cursor *cur) { return cur->owner == kv__thread_id() && cur->mdb; }
 
 /* ---- Argument checks shared by every data call ------------------------------------------------- */
 static inline int kv__key_ok(const void *key, size_t len) {
@@ -177,11 +215,19 @@ KV__COLD static int kv__key_fail(const char *fn, const void *key, size_t len) {
   return kv__fail(KV_E_KEY_SIZE, "%s: key length %zu is outside 1..%u", fn, len, KV_KEY_MAX);
 }
 
+/* Why an ended transaction cannot be used: it ended (TXN_ENDED), or its owner thread exited and
+ * ended it — no thread is its owner any more (WRONG_THREAD). */
+KV__COLD static int kv__txn_inactive(const kv_txn *txn, const char *fn) {
+  if (txn->orphaned)
+    return kv__fail(KV_E_WRONG_THREAD, "%s: the thread that owned the transaction exited (which "
+                                       "aborted it); only kv_txn_free or kv_txn_renew remain", fn);
+  return kv__fail(KV_E_TXN_ENDED, "%s: transaction has ended", fn);
+}
+
 /* Checks that txn is usable by this thread; returns 0 or the error. */
 static inline int kv__txn_check(const kv_txn *txn, const char *fn) {
   if (KV__UNLIKELY(!txn)) return kv__fail(KV_E_INVALID, "%s: transaction is NULL", fn);
-  if (KV__UNLIKELY(txn->state != KV__TXN_ACTIVE))
-    return kv__fail(KV_E_TXN_ENDED, "%s: transaction has ended", fn);
+  if (KV__UNLIKELY(txn->state != KV__TXN_ACTIVE)) return kv__txn_inactive(txn, fn);
   if (KV__UNLIKELY(txn->owner != kv__thread_id()))
     return kv__fail(KV_E_WRONG_THREAD, "%s: transaction belongs to another thread", fn);
   return 0;
@@ -190,6 +236,8 @@ static inline int kv__txn_check(const kv_txn *txn, const char *fn) {
 /* ---- Environment ------------------------------------------------------------------------------- */
 static pthread_mutex_t kv__open_lock = PTHREAD_MUTEX_INITIALIZER;
 static kv_env *kv__open_envs; /* every open environment of this copy of libkv */
+
+static void kv__reap(void);
 
 static kv_env *kv__find_open(dev_t dev, ino_t ino) {
   for (kv_env *e = kv__open_envs; e; e = e->next_open)
@@ -254,13 +302,14 @@ int kv_env_open(kv_env **env, const char *path, const kv_options *opts) {
   const kv_options *o = opts ? opts : &def;
   int rc = kv__options_check(o);
   if (rc) return rc;
+  kv__reap(); /* a released environment of this path may be waiting for this thread */
   kv_env *e = calloc(1, sizeof *e);
   if (!e) return kv__fail(KV_E_NO_MEMORY, "kv_env_open: %s", path);
   pthread_mutex_init(&e->lock, NULL);
   e->read_only = (o->flags & KV_ENV_READ_ONLY) != 0;
 
-  /* Opening one file twice in a process breaks LMDB's locks; refuse it. Opens are serialised so the
-   * check and the open are one step. */
+  /* Opening one file twice in a process breaks LMDB's locks; refuse it. Opens and closes are
+   * serialised, so the check and the open are one step, and a close in progress finishes first. */
   pthread_mutex_lock(&kv__open_lock);
   struct stat st;
   if (stat(path, &st) == 0 && kv__find_open(st.st_dev, st.st_ino)) {
@@ -283,25 +332,54 @@ int kv_env_open(kv_env **env, const char *path, const kv_options *opts) {
   return KV_OK;
 }
 
-int kv_env_close(kv_env *env) {
-  if (!env) return KV_OK;
-  pthread_mutex_lock(&kv__open_lock);
-  long live = atomic_load(&env->txns);
-  if (live > 0) {
-    pthread_mutex_unlock(&kv__open_lock);
-    return kv__fail(KV_E_BUSY, "kv_env_close: %ld transaction(s) still open", live);
-  }
+/* Closes env for good: nothing refers to it any more. Under kv__open_lock, so that another open of
+ * its path waits until LMDB has let go of the file (and of the process's locks on it). */
+static void kv__env_destroy(kv_env *env) {
   for (kv_env **p = &kv__open_envs; *p; p = &(*p)->next_open)
     if (*p == env) {
       *p = env->next_open;
       break;
     }
-  pthread_mutex_unlock(&kv__open_lock);
   mdb_env_close(env->mdb);
   pthread_mutex_destroy(&env->lock);
   free(env);
+}
+
+/* Called with env->lock held, after a count went down; releases it, and closes a released
+ * environment that nothing uses any more. open_locked: the caller holds kv__open_lock. */
+static void kv__env_unlock(kv_env *env, int open_locked) {
+  int last = env->closing && env->ntxns == 0 && env->active == 0;
+  pthread_mutex_unlock(&env->lock);
+  if (!last) return;
+  if (!open_locked) pthread_mutex_lock(&kv__open_lock);
+  kv__env_destroy(env);
+  if (!open_locked) pthread_mutex_unlock(&kv__open_lock);
+}
+
+/* The two closes: kv_env_close refuses while anything is open, kv_env_release defers. */
+static int kv__env_close(kv_env *env, int defer) {
+  if (!env) return KV_OK;
+  kv__reap();
+  pthread_mutex_lock(&kv__open_lock);
+  pthread_mutex_lock(&env->lock);
+  long txns = env->ntxns, active = env->active;
+  if (txns || active) {
+    if (defer) env->closing = 1;
+    pthread_mutex_unlock(&env->lock);
+    pthread_mutex_unlock(&kv__open_lock);
+    if (defer) return KV_OK;
+    if (txns) return kv__fail(KV_E_BUSY, "kv_env_close: %ld transaction(s) still open", txns);
+    return kv__fail(KV_E_BUSY, "kv_env_close: %ld call(s) of other threads still running", active);
+  }
+  pthread_mutex_unlock(&env->lock);
+  kv__env_destroy(env);
+  pthread_mutex_unlock(&kv__open_lock);
   return KV_OK;
 }
+
+int kv_env_close(kv_env *env) { return kv__env_close(env, 0); }
+
+int kv_env_release(kv_env *env) { return kv__env_close(env, 1); }
 
 int kv_env_set_map_size(kv_env *env, uint64_t size) {
   if (!env || size == 0) return kv__fail(KV_E_INVALID, "kv_env_set_map_size: env NULL or size 0");
@@ -341,12 +419,87 @@ int kv_env_sync(kv_env *env) {
   return rc ? kv__lmdb_fail(rc, "kv_env_sync") : KV_OK;
 }
 
+/* ---- Threads ----------------------------------------------------------------------------------- */
+/* Every thread that begins or renews a transaction arms a pthread key whose destructor ends, in that
+ * thread, the transactions it still owns when it exits: write transactions must be ended by the
+ * thread that holds LMDB's write lock, and a transaction left to a dead thread's identity would
+ * pass the owner check of whatever new thread glibc gives the same thread pointer. libkv.so is
+ * linked -z nodelete, so the destructor never outlives the code. */
+static pthread_key_t kv__exit_key;
+static pthread_once_t kv__exit_once = PTHREAD_ONCE_INIT;
+static int kv__exit_key_rc;
+
+static void kv__thread_exit(void *unused);
+
+static void kv__exit_key_create(void) {
+  kv__exit_key_rc = pthread_key_create(&kv__exit_key, kv__thread_exit);
+}
+
+/* Arms the exit hook for the calling thread; returns its record, or NULL (out of memory). */
+static kv__thread *kv__thread_self(void) {
+  kv__thread *me = &kv__me;
+  if (KV__LIKELY(me->registered)) return me;
+  pthread_once(&kv__exit_once, kv__exit_key_create);
+  if (kv__exit_key_rc != 0 || pthread_setspecific(kv__exit_key, me) != 0) return NULL;
+  me->registered = 1;
+  return me;
+}
+
+static void kv__end_cursors(kv_txn *txn);
+static void kv__txn_destroy_locked(kv_txn *txn);
+
+/* Ends, in the calling thread, the active transactions it owns in every open environment — all of
+ * them (the thread is exiting: they become orphaned) or only those another thread released
+ * (abandoned) — and closes the released environments that this leaves unused. */
+static void kv__own_walk(int abandoned_only) {
+  const uintptr_t self = kv__thread_id();
+  pthread_mutex_lock(&kv__open_lock);
+  for (kv_env *e = kv__open_envs, *en; e; e = en) {
+    en = e->next_open;
+    pthread_mutex_lock(&e->lock);
+    for (kv_txn *t = e->txns, *tn; t; t = tn) {
+      tn = t->next;
+      if (t->owner != self || t->state != KV__TXN_ACTIVE || (abandoned_only && !t->abandoned))
+        continue;
+      kv__end_cursors(t);
+      t->epoch++;
+      t->state = KV__TXN_ENDED;
+      t->orphaned = !t->abandoned;
+      e->active--;
+      if (t->write) {
+        atomic_store_explicit(&e->writer, 0, memory_order_relaxed);
+        mdb_txn_abort(t->mdb);
+        t->mdb = NULL;
+      } else {
+        mdb_txn_reset(t->mdb);
+      }
+      if (t->abandoned) {
+        atomic_fetch_sub_explicit(&kv__me.abandoned, 1, memory_order_relaxed);
+        kv__txn_destroy_locked(t);
+      }
+    }
+    kv__env_unlock(e, 1);
+  }
+  pthread_mutex_unlock(&kv__open_lock);
+}
+
+static void kv__thread_exit(void *unused) {
+  (void)unused;
+  kv__own_walk(0);
+}
+
+/* Ends the write transactions of this thread that other threads released. Costs one thread-local
+ * load when there are none. */
+static void kv__reap(void) {
+  if (KV__UNLIKELY(atomic_load_explicit(&kv__me.abandoned, memory_order_relaxed) != 0)) kv__own_walk(1);
+}
+
 /* ---- Transactions ------------------------------------------------------------------------------ */
 
 static void kv__active_add(kv_env *env, long delta) {
   pthread_mutex_lock(&env->lock);
   env->active += delta;
-  pthread_mutex_unlock(&env->lock);
+  kv__env_unlock(env, 0);
 }
 
 /* After MDB_MAP_RESIZED (another process grew the map): adopts the new size if the caller's is the
@@ -364,9 +517,12 @@ static int kv__adopt_map(kv_env *env, const char *fn) {
 
 /* Begins an LMDB transaction on env for this thread, enforcing the one-writer-per-thread rule and
  * following a map grown by another process. Shared by kv_txn_begin and the one-shot calls; the
- * transaction counts as active until kv__mdb_end (or kv__active_add(env, -1) for a reader). */
+ * transaction counts as active until kv__mdb_end (or kv__active_add(env, -1) for a reader).
+ * env->writer is this thread's exactly while it holds LMDB's write lock: set after mdb_txn_begin
+ * took the lock, cleared before the commit or abort releases it (kv__mdb_end). */
 static int kv__mdb_begin(kv_env *env, int write, MDB_txn **out, const char *fn) {
   uintptr_t self = kv__thread_id();
+  kv__reap();
   if (write) {
     if (env->read_only) return kv__fail(KV_E_READ_ONLY, "%s: read-only environment", fn);
     if (atomic_load_explicit(&env->writer, memory_order_relaxed) == self)
@@ -392,8 +548,9 @@ static int kv__mdb_begin(kv_env *env, int write, MDB_txn **out, const char *fn) 
 
 /* Ends an LMDB transaction begun by kv__mdb_begin: commit or abort. */
 static int kv__mdb_end(kv_env *env, MDB_txn *t, int write, int commit, const char *fn) {
-  int rc = commit ? mdb_txn_commit(t) : (mdb_txn_abort(t), 0);
+  /* Before LMDB releases the write lock: a writer waiting for it records itself right after. */
   if (write) atomic_store_explicit(&env->writer, 0, memory_order_relaxed);
+  int rc = commit ? mdb_txn_commit(t) : (mdb_txn_abort(t), 0);
   kv__active_add(env, -1);
   return rc ? kv__lmdb_fail(rc, fn) : 0;
 }
@@ -401,7 +558,8 @@ static int kv__mdb_end(kv_env *env, MDB_txn *t, int write, int commit, const cha
 int kv_txn_begin(kv_txn **txn, kv_env *env, unsigned flags) {
   if (!txn || !env) return kv__fail(KV_E_INVALID, "kv_txn_begin: txn or env is NULL");
   if (flags & ~KV_TXN_WRITE) return kv__fail(KV_E_INVALID, "kv_txn_begin: unknown flags 0x%x", flags);
-  kv_txn *t = calloc(1, sizeof *t);
+  kv__thread *me = kv__thread_self();
+  kv_txn *t = me ? calloc(1, sizeof *t) : NULL;
   if (!t) return kv__fail(KV_E_NO_MEMORY, "kv_txn_begin");
   t->write = (flags & KV_TXN_WRITE) != 0;
   int rc = kv__mdb_begin(env, t->write, &t->mdb, "kv_txn_begin");
@@ -410,21 +568,36 @@ int kv_txn_begin(kv_txn **txn, kv_env *env, unsigned flags) {
     return rc;
   }
   t->env = env;
+  pthread_mutex_lock(&env->lock);
   t->owner = kv__thread_id();
+  t->thr = me;
   t->state = KV__TXN_ACTIVE;
-  atomic_fetch_add(&env->txns, 1);
+  t->next = env->txns;
+  if (env->txns) env->txns->prev = t;
+  env->txns = t;
+  env->ntxns++;
+  pthread_mutex_unlock(&env->lock);
   *txn = t;
   return KV_OK;
 }
 
 /* Ends every cursor of txn: their LMDB cursors go (LMDB frees a write transaction's cursors with it,
- * and a read transaction's must be closed by hand); the kv_cursor objects stay until closed. */
+ * and a read transaction's must be closed by hand); the kv_cursor objects stay until closed, except
+ * those already released (kv_cursor_release from another thread), which go now. */
 static void kv__end_cursors(kv_txn *txn) {
-  for (kv_cursor *c = txn->cursors; c; c = c->next)
+  for (kv_cursor *c = txn->cursors, *cn; c; c = cn) {
+    cn = c->next;
     if (c->mdb) {
       mdb_cursor_close(c->mdb);
       c->mdb = NULL;
     }
+    if (atomic_load_explicit(&c->link, memory_order_acquire) == KV__CUR_RELEASED) {
+      if (c->prev) c->prev->next = c->next;
+      else txn->cursors = c->next;
+      if (c->next) c->next->prev = c->prev;
+      free(c);
+    }
+  }
 }
 
 /* Ends an active transaction: commit or abort for a writer, reset (keeping the slot) for a reader. */
@@ -432,6 +605,7 @@ static int kv__txn_end(kv_txn *txn, int commit, const char *fn) {
   int rc = kv__txn_check(txn, fn);
   if (rc) return rc;
   kv__end_cursors(txn);
+  txn->epoch++;
   txn->state = KV__TXN_ENDED;
   if (!txn->write) {
     mdb_txn_reset(txn->mdb); /* keeps the reader slot for kv_txn_renew */
@@ -456,6 +630,9 @@ int kv_txn_renew(kv_txn *txn) {
   if (!txn || txn->write)
     return kv__fail(KV_E_INVALID, "kv_txn_renew: NULL or a write transaction");
   if (txn->state == KV__TXN_ACTIVE) return kv__fail(KV_E_BUSY, "kv_txn_renew: still active");
+  kv__thread *me = kv__thread_self();
+  if (!me) return kv__fail(KV_E_NO_MEMORY, "kv_txn_renew");
+  kv__reap();
   kv__active_add(txn->env, 1);
   int rc = mdb_txn_renew(txn->mdb);
   if (rc == MDB_MAP_RESIZED) {
@@ -470,9 +647,39 @@ int kv_txn_renew(kv_txn *txn) {
     kv__active_add(txn->env, -1);
     return kv__lmdb_fail(rc, "kv_txn_renew");
   }
+  pthread_mutex_lock(&txn->env->lock);
   txn->owner = kv__thread_id();
+  txn->thr = me;
+  txn->orphaned = 0;
   txn->state = KV__TXN_ACTIVE;
+  pthread_mutex_unlock(&txn->env->lock);
   return KV_OK;
+}
+
+/* Frees an ended transaction, with env->lock held: its reader slot, its cursors (detached, or freed
+ * if they were released), its place in the environment. */
+static void kv__txn_destroy_locked(kv_txn *txn) {
+  kv_env *env = txn->env;
+  if (txn->mdb) mdb_txn_abort(txn->mdb); /* a reset reader's slot */
+  for (kv_cursor *c = txn->cursors, *cn; c; c = cn) {
+    cn = c->next;
+    int link = KV__CUR_ATTACHED;
+    if (!atomic_compare_exchange_strong_explicit(&c->link, &link, KV__CUR_DETACHED,
+                                                 memory_order_acq_rel, memory_order_acquire))
+      free(c); /* released by another thread before: the last reference was ours */
+  }
+  if (txn->prev) txn->prev->next = txn->next;
+  else env->txns = txn->next;
+  if (txn->next) txn->next->prev = txn->prev;
+  env->ntxns--;
+  free(txn);
+}
+
+static void kv__txn_destroy(kv_txn *txn) {
+  kv_env *env = txn->env;
+  pthread_mutex_lock(&env->lock);
+  kv__txn_destroy_locked(txn);
+  kv__env_unlock(env, 0);
 }
 
 int kv_txn_free(kv_txn *txn) {
@@ -482,12 +689,39 @@ int kv_txn_free(kv_txn *txn) {
       return kv__fail(KV_E_WRONG_THREAD, "kv_txn_free: active transaction of another thread");
     kv__txn_end(txn, 0, "kv_txn_free");
   }
-  if (txn->mdb) mdb_txn_abort(txn->mdb); /* a reset reader's slot */
-  for (kv_cursor *c = txn->cursors; c; c = c->next) c->txn = NULL;
-  atomic_fetch_sub(&txn->env->txns, 1);
-  free(txn);
+  kv__txn_destroy(txn);
   return KV_OK;
 }
+
+int kv_txn_release(kv_txn *txn) {
+  if (!txn) return KV_OK;
+  kv_env *env = txn->env;
+  pthread_mutex_lock(&env->lock);
+  if (txn->state == KV__TXN_ACTIVE && txn->owner != kv__thread_id()) {
+    if (txn->write) {
+      /* Only the owner can end it (it holds LMDB's write lock): it will, at its next call that
+       * reaps (kv__reap) or when it exits. The object is the engine's from now on. */
+      if (!txn->abandoned) {
+        txn->abandoned = 1;
+        atomic_fetch_add_explicit(&txn->thr->abandoned, 1, memory_order_relaxed);
+      }
+      pthread_mutex_unlock(&env->lock);
+      return KV_OK;
+    }
+    /* A reader: MDB_NOTLS lets any thread end it. Its owner is not using it (the caller's word). */
+    kv__end_cursors(txn);
+    txn->epoch++;
+    txn->state = KV__TXN_ENDED;
+    mdb_txn_reset(txn->mdb);
+    env->active--;
+  }
+  pthread_mutex_unlock(&env->lock);
+  if (txn->state == KV__TXN_ACTIVE) kv__txn_end(txn, 0, "kv_txn_release"); /* this thread's own */
+  kv__txn_destroy(txn);
+  return KV_OK;
+}
+
+int kv__txn_active(const kv_txn *txn) { return txn->state == KV__TXN_ACTIVE; }
 
 int kv_txn_is_write(const kv_txn *txn) {
   if (!txn) return kv__fail(KV_E_INVALID, "kv_txn_is_write: txn is NULL");
@@ -707,18 +941,39 @@ int kv_cursor_next(kv_cursor *cur, const void **key, size_t *key_len, const void
   return KV_OK;
 }
 
+static void kv__cursor_unlink_free(kv_cursor *cur) {
+  kv_txn *txn = cur->txn;
+  if (cur->mdb) mdb_cursor_close(cur->mdb);
+  if (cur->prev) cur->prev->next = cur->next;
+  else txn->cursors = cur->next;
+  if (cur->next) cur->next->prev = cur->prev;
+  free(cur);
+}
+
 int kv_cursor_close(kv_cursor *cur) {
   if (!cur) return KV_OK;
-  kv_txn *txn = cur->txn;
-  if (txn && cur->mdb && cur->owner != kv__thread_id())
-    return kv__fail(KV_E_WRONG_THREAD, "kv_cursor_close: cursor belongs to another thread");
-  if (cur->mdb) mdb_cursor_close(cur->mdb);
-  if (txn) { /* unlink from a transaction that is still allocated */
-    if (cur->prev) cur->prev->next = cur->next;
-    else txn->cursors = cur->next;
-    if (cur->next) cur->next->prev = cur->prev;
+  if (atomic_load_explicit(&cur->link, memory_order_acquire) == KV__CUR_DETACHED) {
+    free(cur); /* its transaction was freed */
+    return KV_OK;
   }
-  free(cur);
+  if (cur->mdb && cur->owner != kv__thread_id())
+    return kv__fail(KV_E_WRONG_THREAD, "kv_cursor_close: cursor belongs to another thread");
+  kv__cursor_unlink_free(cur);
+  return KV_OK;
+}
+
+int kv_cursor_release(kv_cursor *cur) {
+  if (!cur) return KV_OK;
+  if (kv__cursor_mine(cur)) { /* the owner, its transaction active: an ordinary close */
+    kv__cursor_unlink_free(cur);
+    return KV_OK;
+  }
+  /* Another thread's cursor: touch nothing but the link. The transaction's end or free, in its
+   * owner's thread, frees a released cursor; if the transaction was freed already, free it here. */
+  int link = KV__CUR_ATTACHED;
+  if (!atomic_compare_exchange_strong_explicit(&cur->link, &link, KV__CUR_RELEASED,
+                                               memory_order_acq_rel, memory_order_acquire))
+    free(cur);
   return KV_OK;
 }
 
@@ -735,12 +990,14 @@ int kv_scan(kv_txn *txn, const void *lo, size_t lo_len, const void *hi, size_t h
   MDB_val k = kv__val(lo, lo_len), v;
   size_t n = 0;
   int stop = 0;
+  const unsigned epoch = txn->epoch;
   for (rc = mdb_cursor_get(mc, &k, &v, lo_len ? MDB_SET_RANGE : MDB_FIRST); rc == 0;
        rc = mdb_cursor_get(mc, &k, &v, MDB_NEXT)) {
     if (hi_len && kv__keycmp(k.mv_data, k.mv_size, hi, hi_len) >= 0) break;
     n++;
     stop = fn(k.mv_data, k.mv_size, v.mv_data, v.mv_size, payload);
-    if (KV__UNLIKELY(txn->state != KV__TXN_ACTIVE)) { /* the callback ended the transaction */
+    if (KV__UNLIKELY(txn->epoch != epoch)) { /* the callback ended the transaction (and perhaps
+                                                 renewed it: mc is the old snapshot's) */
       if (!txn->write) mdb_cursor_close(mc);          /* a writer's cursor went with it */
       if (count) *count = n;
       return kv__fail(KV_E_TXN_ENDED, "kv_scan: the callback ended the transaction");

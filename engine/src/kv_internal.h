@@ -45,4 +45,10 @@ static inline uintptr_t kv__thread_id(void) {
  *  ABI check ownership without a second copy of the rule. */
 uintptr_t kv__txn_owner(const kv_txn *txn);
 
+/** Whether txn is active (begun or renewed, not ended). */
+int kv__txn_active(const kv_txn *txn);
+
+/** Whether cur's transaction is active and owned by the calling thread. */
+int kv__cursor_mine(const kv_cursor *cur);
+
 #endif /* KV_INTERNAL_H */

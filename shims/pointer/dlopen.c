@@ -11,7 +11,7 @@
 #include <stdlib.h>
 
 #ifndef KVS_LIBKV_PATH
-#define KVS_LIBKV_PATH "libkv.so.0"
+#define KVS_LIBKV_PATH "libkv.so"
 #endif
 
 static struct {

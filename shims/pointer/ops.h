@@ -4,7 +4,7 @@
  *   KVS_FN(name)   an expression that calls kv_<name>: `kv_##name` (direct, plt) or a pointer
  *                  resolved with dlsym (dlopen);
  *   KVS_ROW        the row's name token (direct, plt, dlopen): the row object is kvs_shim_<KVS_ROW>;
- *   KVS_ROW_ATTR   attributes of the row object (visibility for the one exported from libkvshim_plt);
+ *   KVS_ROW_ATTR   attributes of the row object (visibility for one exported from its own .so);
  *   kvs__init      the row's init function.
  * Objects travel as kvs_obj (uint64_t) holding the pointer.
  */

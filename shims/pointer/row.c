@@ -7,7 +7,7 @@
 #ifndef KVS_ROW
 #define KVS_ROW direct
 #endif
-#if defined(KVS_PLT_EXPORT)
+#if defined(KVS_ROW_EXPORT)
 #define KVS_ROW_ATTR __attribute__((visibility("default")))
 #else
 #define KVS_ROW_ATTR

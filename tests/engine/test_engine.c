@@ -23,7 +23,7 @@
  *                                      test_open_readonly_missing_io, test_open_missing_dir_io,
  *                                      test_open_directory_io (IO),
  *                                      test_open_not_lmdb_corrupt, test_open_short_file_corrupt (CORRUPT)
- *                                      NO_MEMORY: not tested (needs allocation-failure injection).
+ *                                      NO_MEMORY: engine.faults (test_alloc_env_open).
  *  kv_env_close ...................... test_close_null, test_close_busy_active_txn (BUSY),
  *                                      test_close_busy_ended_unfreed_txn (BUSY), test_close_other_thread
  *  kv_env_set_map_size ............... test_map_full_then_grow (MAP_FULL via kv_put, grow, retry),
@@ -36,18 +36,20 @@
  *                                      a live txn when another process grew the file).
  *                                      IO: not tested (needs a failing mmap/ftruncate).
  *  kv_env_map_size ................... test_map_size_getter (default, option, reopen, after set; INVALID)
- *  kv_env_sync ....................... test_sync (OK sync/nosync, INVALID, READ_ONLY). IO: not tested.
+ *  kv_env_sync ....................... test_sync (OK sync/nosync, INVALID, READ_ONLY); IO in
+ *                                      engine.faults (test_io_env_sync).
  *  kv_txn_begin ...................... test_txn_begin_errors (INVALID: NULL txn/env, flags),
  *                                      test_readonly_env_writes (READ_ONLY), test_second_write_txn_busy
- *                                      (BUSY), test_readers_full_internal (INTERNAL),
+ *                                      (BUSY), test_readers_full (READERS_FULL),
  *                                      test_many_read_txns_one_thread, test_write_txn_other_thread_waits,
  *                                      test_write_txn_other_process_waits, test_read_txn_never_blocks,
  *                                      test_threads_share_env.
- *                                      NO_MEMORY, IO: not tested (need fault injection).
+ *                                      NO_MEMORY: engine.faults (test_alloc_txn_begin). IO: not tested.
  *  kv_txn_commit ..................... test_commit_and_abort, test_txn_ended_everywhere (TXN_ENDED),
  *                                      test_wrong_thread_txn_calls (WRONG_THREAD), test_map_full_oneshot
  *                                      (MAP_FULL when the commit is where it happens), INVALID in
- *                                      test_null_objects. IO: not tested.
+ *                                      test_null_objects. IO: engine.faults (test_io_commit_writes,
+ *                                      test_io_commit_sync). TXN_FAILED: test_map_full_fails_txn.
  *  kv_txn_abort ...................... test_commit_and_abort, test_txn_ended_everywhere,
  *                                      test_wrong_thread_txn_calls, test_null_objects
  *  kv_txn_reset, kv_txn_renew ........ test_reset_renew, test_reset_renew_errors (INVALID write txn,
@@ -79,13 +81,18 @@
  *                                      test_cursor_ended_by_commit_abort_reset (CURSOR_ENDED),
  *                                      test_txn_free_detaches_cursors, test_cursor_sees_own_writes,
  *                                      test_wrong_thread_txn_calls (WRONG_THREAD incl. close).
- *                                      NO_MEMORY: not tested.
+ *                                      NO_MEMORY: engine.faults (test_alloc_cursor_open).
  *  kv_scan ........................... test_scan_ranges (NULL lo/hi, empty and inverted range, count,
  *                                      payload), test_scan_stop_value (positive and negative stop
  *                                      values returned), test_scan_errors (INVALID fn/bounds, KEY_SIZE,
  *                                      TXN_ENDED), test_wrong_thread_txn_calls,
  *                                      test_scan_callback_ends_read_txn / _write_txn (TXN_ENDED when
- *                                      the callback ends the transaction; kv.h is silent on this).
+ *                                      the callback ends the transaction; kv.h is silent on this),
+ *                                      test_scan_callback_resets_and_renews (TXN_ENDED after a reset
+ *                                      and renew in the callback).
+ *  KV_E_TXN_FAILED ................... test_map_full_fails_txn (every call after MAP_FULL; commit).
+ *  kv_env_release, kv_txn_release,
+ *  kv_cursor_release ................. engine.release (test_release.c), engine.races (thread exit)
  *  kv_noop, kv_add, kv_spin .......... test_calibration_noop, test_calibration_add (wrap),
  *                                      test_calibration_spin (LCG computed here)
  *  KV_DURABLE_SYNC / _NOSYNC ......... test_process_kill_keeps_commits (both), with a write txn open
@@ -124,18 +131,11 @@
 /* Test definition: the runner _exit()s each test's process, so LeakSanitizer never runs by itself;
  * under ASan every test that passed is followed by a leak check of the engine and the test. */
 
-static void leak_check(void) {
-#ifdef T_HAVE_LSAN
-  if (!t_failed() && __lsan_do_recoverable_leak_check() != 0)
-    t_fail(__FILE__, __LINE__, "LeakSanitizer found leaks (see above)");
-#endif
-}
-
 #define TEST(name)                                                                                 \
   static void name##_body(void);                                                                   \
   static void name(void) {                                                                         \
     name##_body();                                                                                 \
-    leak_check();                                                                                  \
+    t_leak_check();                                                                                \
   }                                                                                                \
   static void name##_body(void)
 
@@ -249,69 +249,6 @@ static unsigned char *read_file(const char *path, size_t *n) {
   return buf;
 }
 
-/* A worker thread that runs functions on request, so a test can drive one object from two threads
- * step by step (and the worker keeps its identity across the steps). */
-typedef struct worker {
-  pthread_t thread;
-  pthread_mutex_t mu;
-  pthread_cond_t cv;
-  void (*fn)(void *);
-  void *arg;
-  int pending, quit;
-} worker;
-
-static void *worker_main(void *p) {
-  worker *w = p;
-  pthread_mutex_lock(&w->mu);
-  for (;;) {
-    while (!w->pending && !w->quit) pthread_cond_wait(&w->cv, &w->mu);
-    if (!w->pending) break;
-    pthread_mutex_unlock(&w->mu);
-    w->fn(w->arg);
-    pthread_mutex_lock(&w->mu);
-    w->pending = 0;
-    pthread_cond_broadcast(&w->cv);
-  }
-  pthread_mutex_unlock(&w->mu);
-  return NULL;
-}
-
-static int worker_start(worker *w) {
-  memset(w, 0, sizeof *w);
-  pthread_mutex_init(&w->mu, NULL);
-  pthread_cond_init(&w->cv, NULL);
-  return pthread_create(&w->thread, NULL, worker_main, w);
-}
-
-static void worker_call(worker *w, void (*fn)(void *), void *arg) {
-  pthread_mutex_lock(&w->mu);
-  w->fn = fn;
-  w->arg = arg;
-  w->pending = 1;
-  pthread_cond_broadcast(&w->cv);
-  while (w->pending) pthread_cond_wait(&w->cv, &w->mu);
-  pthread_mutex_unlock(&w->mu);
-}
-
-static void worker_stop(worker *w) {
-  pthread_mutex_lock(&w->mu);
-  w->quit = 1;
-  pthread_cond_broadcast(&w->cv);
-  pthread_mutex_unlock(&w->mu);
-  pthread_join(w->thread, NULL);
-  pthread_cond_destroy(&w->cv);
-  pthread_mutex_destroy(&w->mu);
-}
-
-/* Runs fn(arg) once in a fresh thread and waits for it. */
-static int in_thread(void (*fn)(void *), void *arg) {
-  worker w;
-  if (worker_start(&w) != 0) return -1;
-  worker_call(&w, fn, arg);
-  worker_stop(&w);
-  return 0;
-}
-
 /* Recorded results of calls made where T_ macros cannot be used (another thread). */
 typedef struct calls {
   int n;
@@ -344,7 +281,7 @@ static int count_cb(const void *k, size_t kl, const void *v, size_t vl, void *pa
 
 TEST(test_version) {
   T_EQ_INT(KV_VERSION_HEX, (KV_VERSION_MAJOR << 16) | (KV_VERSION_MINOR << 8) | KV_VERSION_PATCH);
-  T_EQ_INT(KV_VERSION_HEX, 0x000100);
+  T_EQ_INT(KV_VERSION_HEX, 0x000200);
   T_EQ_INT(kv_version(), KV_VERSION_HEX);
   char want[32];
   snprintf(want, sizeof want, "%d.%d.%d", KV_VERSION_MAJOR, KV_VERSION_MINOR, KV_VERSION_PATCH);
@@ -370,13 +307,13 @@ static const err_row err_rows[] = {KV_ERRNO_MAP(ERR_ROW)};
 #define N_ERR_ROWS ((int)T_COUNT(err_rows))
 
 TEST(test_error_table) {
-  T_EQ_INT(N_ERR_ROWS, 23);
-  T_EQ_INT(KV_E_LAST_, -23);
+  T_EQ_INT(N_ERR_ROWS, 25);
+  T_EQ_INT(KV_E_LAST_, -25);
   int lowest = 0;
   for (int i = 0; i < N_ERR_ROWS; i++) {
     const err_row *r = &err_rows[i];
     T_EQ_INT(r->e, r->code);
-    T_EQ_INT(r->code, -(i + 1)); /* contiguous -1..-23, in table order */
+    T_EQ_INT(r->code, -(i + 1)); /* contiguous -1..-25, in table order */
     if (r->code < lowest) lowest = r->code;
     const char *name = kv_err_name(r->code), *msg = kv_strerror(r->code);
     T_TRUE(name != NULL);
@@ -400,7 +337,7 @@ TEST(test_error_table) {
 TEST(test_error_unknown_codes) {
   T_EQ_STR(kv_strerror(KV_OK), "success");
   T_EQ_STR(kv_err_name(KV_OK), "KV_OK");
-  const int unknown[] = {KV_E_LAST_ - 1, -24, -100, -1000, 1, 2, 23, 100, INT_MAX, INT_MIN, INT_MIN + 1};
+  const int unknown[] = {KV_E_LAST_ - 1, -26, -100, -1000, 1, 2, 25, 100, INT_MAX, INT_MIN, INT_MIN + 1};
   for (size_t i = 0; i < T_COUNT(unknown); i++) {
     const char *m = kv_strerror(unknown[i]), *n = kv_err_name(unknown[i]);
     T_TRUE(m != NULL);
@@ -424,7 +361,7 @@ static void strings_in_thread(void *p) {
 
 TEST(test_error_strings_any_thread) {
   strings_ctx c = {0};
-  T_EQ_INT(in_thread(strings_in_thread, &c), 0);
+  T_EQ_INT(t_in_thread(strings_in_thread, &c), 0);
   T_EQ_INT(c.mismatches, 0);
 }
 
@@ -495,7 +432,7 @@ TEST(test_last_error_thread_local) {
   T_TRUE(mine[0] != '\0');
   lasterr_ctx c;
   memset(&c, 0, sizeof c);
-  T_EQ_INT(in_thread(lasterr_in_thread, &c), 0);
+  T_EQ_INT(t_in_thread(lasterr_in_thread, &c), 0);
   T_EQ_STR(c.initially, ""); /* the main thread's error is not visible in another thread */
   T_KV(c.rc, KV_E_VERSION);
   T_TRUE(c.after[0] != '\0');
@@ -838,7 +775,7 @@ TEST(test_close_other_thread) {
   T_CHECK();
   T_OK(kv_env_put(env, "a", 1, "1", 1));
   close_ctx c = {env, -999};
-  T_EQ_INT(in_thread(close_env_fn, &c), 0);
+  T_EQ_INT(t_in_thread(close_env_fn, &c), 0);
   T_OK(c.rc);
   /* closed for real: the path can be opened again */
   T_OK(kv_env_open(&env, t_path("db"), NULL));
@@ -875,6 +812,20 @@ static void check_kib_values(kv_txn *t, int n) {
   T_EQ_INT(cnt, n);
 }
 
+/* Puts 1 KiB values m00000, m00001, ... until a put fails; returns its code, *n the puts that
+ * succeeded. */
+static int fill_until_map_full(kv_txn *t, int *n) {
+  unsigned char val[1024];
+  char key[16];
+  for (*n = 0; *n < 100000; ++*n) {
+    snprintf(key, sizeof key, "m%05d", *n);
+    fill_pattern(val, sizeof val, (uint32_t)*n);
+    int rc = kv_put(t, key, strlen(key), val, sizeof val);
+    if (rc != KV_OK) return rc;
+  }
+  return KV_OK;
+}
+
 TEST(test_map_full_then_grow) {
   kv_options o = opts_of(0, 256u << 10, KV_DURABLE_SYNC);
   kv_env *env = NULL;
@@ -885,16 +836,8 @@ TEST(test_map_full_then_grow) {
   T_EQ_U64(sz, 256u << 10);
   kv_txn *t = NULL;
   T_OK(kv_txn_begin(&t, env, KV_TXN_WRITE));
-  int n = 0, rc = KV_OK;
-  unsigned char val[1024];
-  char key[16];
-  for (; n < 100000; n++) {
-    snprintf(key, sizeof key, "m%05d", n);
-    fill_pattern(val, sizeof val, (uint32_t)n);
-    rc = kv_put(t, key, strlen(key), val, sizeof val);
-    if (rc != KV_OK) break;
-  }
-  T_KV(rc, KV_E_MAP_FULL);
+  int n = 0;
+  T_KV(fill_until_map_full(t, &n), KV_E_MAP_FULL);
   T_TRUE(n > 10 && n < 256);
   /* "the transaction stays usable: abort it, grow, redo" */
   T_OK(kv_txn_abort(t));
@@ -1416,19 +1359,19 @@ TEST(test_renew_in_other_thread) {
   kv_txn *r = NULL;
   T_OK(kv_txn_begin(&r, env, KV_TXN_READ));
   T_OK(kv_txn_reset(r));
-  worker w;
-  T_EQ_INT(worker_start(&w), 0);
+  t_worker w;
+  T_EQ_INT(t_worker_start(&w), 0);
   renew_ctx c;
   memset(&c, 0, sizeof c);
   c.txn = r;
-  worker_call(&w, renew_there, &c);
+  t_worker_call(&w, renew_there, &c);
   /* the worker is the owner now */
   char buf[4];
   size_t len = 0;
   int rc_main_get = kv_get(r, "k", 1, buf, sizeof buf, &len);
   int rc_main_free = kv_txn_free(r); /* active and owned by the worker: refused, not freed */
-  worker_call(&w, reset_there, &c);
-  worker_stop(&w);
+  t_worker_call(&w, reset_there, &c);
+  t_worker_stop(&w);
   T_OK(c.rc_renew);
   T_OK(c.rc_get);
   T_EQ_MEM(c.val, c.len, "v", 1);
@@ -1520,14 +1463,14 @@ TEST(test_txn_free_other_thread) {
   put_s(w, "a", "1");
   T_CHECK();
   free_ctx c = {w, 0};
-  T_EQ_INT(in_thread(free_there, &c), 0);
+  T_EQ_INT(t_in_thread(free_there, &c), 0);
   T_KV(c.rc, KV_E_WRONG_THREAD);
   /* not freed and not aborted */
   expect_val_s(w, "a", "1");
   T_CHECK();
   T_OK(kv_txn_commit(w));
   /* ended: any thread may free it */
-  T_EQ_INT(in_thread(free_there, &c), 0);
+  T_EQ_INT(t_in_thread(free_there, &c), 0);
   T_OK(c.rc);
   char buf[2];
   size_t len = 0;
@@ -1688,7 +1631,7 @@ TEST(test_many_read_txns_one_thread) {
 /* LMDB's reader table is finite: beginning read transactions until it is full must give
  * KV_E_INTERNAL (documented), never something else. A reset txn keeps its slot; freeing one gives a
  * slot back. */
-TEST(test_readers_full_internal) {
+TEST(test_readers_full) {
   kv_env *env = NULL;
   open_db(&env, "db", NULL);
   T_CHECK();
@@ -1716,16 +1659,16 @@ TEST(test_readers_full_internal) {
   for (int i = 0; i < n_open; i++) kv_txn_free(r[i]);
   free(r);
   if (rc_full == KV_OK) T_FAIL_RETURN("%d read transactions began without filling the reader table", MAXR);
-  T_KV(rc_full, KV_E_INTERNAL);
-  T_TRUE(n_open > 8);
-  T_KV(rc_after_reset, KV_E_INTERNAL);
+  T_KV(rc_full, KV_E_READERS_FULL);
+  T_EQ_INT(n_open, KV_READERS_MAX); /* all of LMDB's default reader table */
+  T_KV(rc_after_reset, KV_E_READERS_FULL);
   T_OK(rc_renew);
   T_OK(rc_after_free);
   T_OK(kv_env_close(env));
 }
 
 TEST(test_reset_keeps_reader_slot) {
-  /* covered with the reader table full in test_readers_full_internal; here: reset/renew cycles do
+  /* covered with the reader table full in test_readers_full; here: reset/renew cycles do
    * not leak slots (10000 cycles on 4 txns would overflow any table if each renew took a new slot). */
   kv_env *env = NULL;
   open_db(&env, "db", NULL);
@@ -1917,7 +1860,7 @@ TEST(test_wrong_thread_txn_calls) {
     x.txn = t;
     x.cur = cur;
     x.is_write = is_write;
-    T_EQ_INT(in_thread(wrong_thread_calls, &x), 0);
+    T_EQ_INT(t_in_thread(wrong_thread_calls, &x), 0);
     expect_all(&x.c, KV_E_WRONG_THREAD);
     T_CHECK();
     T_EQ_INT(x.cb_calls, 0);
@@ -3128,6 +3071,90 @@ static void scan_end_case(int is_write) {
 TEST(test_scan_callback_ends_read_txn) { scan_end_case(0); }
 TEST(test_scan_callback_ends_write_txn) { scan_end_case(1); }
 
+/* A callback that resets and renews the scan's read transaction: the transaction is active again,
+ * but on a new snapshot, so the scan's position belongs to an ended one — KV_E_TXN_ENDED there, not
+ * a silently short KV_OK. */
+typedef struct renew_cb_ctx {
+  kv_txn *txn;
+  int calls, rc_reset, rc_renew;
+} renew_cb_ctx;
+
+static int renew_cb(const void *k, size_t kl, const void *v, size_t vl, void *payload) {
+  (void)k, (void)kl, (void)v, (void)vl;
+  renew_cb_ctx *c = payload;
+  if (++c->calls == 10) {
+    c->rc_reset = kv_txn_reset(c->txn);
+    c->rc_renew = kv_txn_renew(c->txn);
+  }
+  return 0;
+}
+
+TEST(test_scan_callback_resets_and_renews) {
+  kv_env *env = NULL;
+  open_db(&env, "db", NULL);
+  T_CHECK();
+  kv_txn *t = NULL;
+  T_OK(kv_txn_begin(&t, env, KV_TXN_WRITE));
+  for (int i = 0; i < 400; i++) {
+    char key[8];
+    snprintf(key, sizeof key, "s%03d", i);
+    T_OK(kv_put(t, key, strlen(key), "v", 1));
+  }
+  T_OK(kv_txn_commit(t));
+  T_OK(kv_txn_free(t));
+  T_OK(kv_txn_begin(&t, env, KV_TXN_READ));
+  renew_cb_ctx c = {t, 0, -999, -999};
+  size_t count = 0;
+  int rc = kv_scan(t, NULL, 0, NULL, 0, renew_cb, &c, &count);
+  T_OK(c.rc_reset);
+  T_OK(c.rc_renew);
+  if (rc != KV_E_TXN_ENDED || c.calls != 10 || count != 10)
+    T_FAIL_RETURN("kv_scan whose callback reset and renewed its transaction: got %s after %d "
+                  "callbacks (count %zu), want KV_E_TXN_ENDED after 10", kv_err_name(rc), c.calls,
+                  count);
+  expect_val_s(t, "s399", "v"); /* the renewed transaction works */
+  T_CHECK();
+  int n = 0;
+  T_OK(kv_scan(t, NULL, 0, NULL, 0, count_cb, &n, NULL)); /* and a new scan sees everything */
+  T_EQ_INT(n, 400);
+  T_OK(kv_txn_free(t));
+  T_OK(kv_env_close(env));
+}
+
+/* KV_E_MAP_FULL fails the write transaction, as LMDB does: what follows in it is KV_E_TXN_FAILED
+ * (reads too, and the commit, which commits nothing); abort, grow, redo. */
+TEST(test_map_full_fails_txn) {
+  kv_options o = opts_of(0, 256u << 10, KV_DURABLE_NOSYNC);
+  kv_env *env = NULL;
+  open_db(&env, "db", &o);
+  T_CHECK();
+  T_OK(kv_env_put(env, "before", 6, "1", 1));
+  kv_txn *t = NULL;
+  T_OK(kv_txn_begin(&t, env, KV_TXN_WRITE));
+  unsigned char val[1024];
+  int n = 0;
+  T_KV(fill_until_map_full(t, &n), KV_E_MAP_FULL);
+  T_KV(kv_put(t, "x", 1, "y", 1), KV_E_TXN_FAILED);
+  T_KV(kv_get(t, "before", 6, val, sizeof val, NULL), KV_E_TXN_FAILED);
+  T_KV(kv_del(t, "before", 6), KV_E_TXN_FAILED);
+  kv_cursor *cur = NULL;
+  T_KV(kv_cursor_open(&cur, t, NULL, 0), KV_E_TXN_FAILED);
+  T_KV(kv_txn_commit(t), KV_E_TXN_FAILED); /* ends it; nothing committed */
+  T_KV(kv_txn_commit(t), KV_E_TXN_ENDED);
+  T_OK(kv_txn_free(t));
+  char buf[4];
+  size_t len = 0;
+  T_KV(kv_env_get(env, "m00000", 6, buf, sizeof buf, &len), KV_E_NOT_FOUND);
+  T_OK(kv_env_get(env, "before", 6, buf, sizeof buf, &len));
+  /* Grow and redo: the same writes fit. */
+  T_OK(kv_env_set_map_size(env, 4u << 20));
+  T_OK(kv_txn_begin(&t, env, KV_TXN_WRITE));
+  T_OK(put_kib_values(t, 0, n));
+  T_OK(kv_txn_commit(t));
+  T_OK(kv_txn_free(t));
+  T_OK(kv_env_close(env));
+}
+
 /* ---------------------------------------------------------------------------------------------- */
 /* A random walk against an in-memory model: puts, deletes, reads, commits and aborts. */
 
@@ -3399,7 +3426,7 @@ static const t_case cases[] = {
     T_CASE(test_write_txn_other_thread_waits),
     T_CASE(test_read_txn_never_blocks),
     T_CASE(test_many_read_txns_one_thread),
-    T_CASE(test_readers_full_internal),
+    T_CASE(test_readers_full),
     T_CASE(test_reset_keeps_reader_slot),
     T_CASE(test_write_txn_other_process_waits),
     T_CASE(test_threads_share_env),
@@ -3434,6 +3461,8 @@ static const t_case cases[] = {
     T_CASE(test_scan_errors),
     T_CASE(test_scan_callback_ends_read_txn),
     T_CASE(test_scan_callback_ends_write_txn),
+    T_CASE(test_scan_callback_resets_and_renews),
+    T_CASE(test_map_full_fails_txn),
     T_CASE(test_model_random),
     T_CASE(test_process_kill_keeps_commits),
     T_CASE(test_calibration_noop),

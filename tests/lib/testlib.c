@@ -12,6 +12,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/lsan_interface.h>
+#endif
+
 static int t_failures;
 static char t_scratch[2048];
 
@@ -104,4 +108,62 @@ int t_main(int argc, char **argv, const t_case *cases, size_t n) {
   }
   printf("%d passed, %d failed\n", passed, failed);
   return failed != 0 || passed == 0;
+}
+
+void t_leak_check(void) {
+#if defined(__SANITIZE_ADDRESS__)
+  if (!t_failed() && __lsan_do_recoverable_leak_check() != 0)
+    t_fail(__FILE__, __LINE__, "LeakSanitizer found leaks (see above)");
+#endif
+}
+
+static void *t_worker_main(void *p) {
+  t_worker *w = p;
+  pthread_mutex_lock(&w->mu);
+  for (;;) {
+    while (!w->pending && !w->quit) pthread_cond_wait(&w->cv, &w->mu);
+    if (!w->pending) break;
+    pthread_mutex_unlock(&w->mu);
+    w->fn(w->arg);
+    pthread_mutex_lock(&w->mu);
+    w->pending = 0;
+    pthread_cond_broadcast(&w->cv);
+  }
+  pthread_mutex_unlock(&w->mu);
+  return NULL;
+}
+
+int t_worker_start(t_worker *w) {
+  memset(w, 0, sizeof *w);
+  pthread_mutex_init(&w->mu, NULL);
+  pthread_cond_init(&w->cv, NULL);
+  return pthread_create(&w->thread, NULL, t_worker_main, w);
+}
+
+void t_worker_call(t_worker *w, void (*fn)(void *), void *arg) {
+  pthread_mutex_lock(&w->mu);
+  w->fn = fn;
+  w->arg = arg;
+  w->pending = 1;
+  pthread_cond_broadcast(&w->cv);
+  while (w->pending) pthread_cond_wait(&w->cv, &w->mu);
+  pthread_mutex_unlock(&w->mu);
+}
+
+void t_worker_stop(t_worker *w) {
+  pthread_mutex_lock(&w->mu);
+  w->quit = 1;
+  pthread_cond_broadcast(&w->cv);
+  pthread_mutex_unlock(&w->mu);
+  pthread_join(w->thread, NULL);
+  pthread_cond_destroy(&w->cv);
+  pthread_mutex_destroy(&w->mu);
+}
+
+int t_in_thread(void (*fn)(void *), void *arg) {
+  t_worker w;
+  if (t_worker_start(&w) != 0) return -1;
+  t_worker_call(&w, fn, arg);
+  t_worker_stop(&w);
+  return 0;
 }

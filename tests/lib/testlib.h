@@ -14,6 +14,7 @@
 #define FFIBENCH_TESTLIB_H
 
 #include <inttypes.h>
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -99,5 +100,28 @@ int t_failed(void);
 
 /** Name of a kv error code (the test library does not link the engine's table twice). */
 const char *t_errname(int err);
+
+/** Under ASan, a leak check of everything allocated so far (the runner _exit()s each test's process,
+ *  so LeakSanitizer never runs by itself); records a failure if it finds leaks. A no-op otherwise,
+ *  and after a failure. */
+void t_leak_check(void);
+
+/** A thread that runs functions on request, so a test can drive one object from two threads step by
+ *  step (the worker keeps its identity across the steps). t_worker_stop ends the thread (its exit
+ *  hooks run) and waits for it. */
+typedef struct t_worker {
+  pthread_t thread;
+  pthread_mutex_t mu;
+  pthread_cond_t cv;
+  void (*fn)(void *);
+  void *arg;
+  int pending, quit;
+} t_worker;
+
+int t_worker_start(t_worker *w);
+void t_worker_call(t_worker *w, void (*fn)(void *), void *arg);
+void t_worker_stop(t_worker *w);
+/** Runs fn(arg) once in a fresh thread and waits for it (and for the thread's end). 0, or -1. */
+int t_in_thread(void (*fn)(void *), void *arg);
 
 #endif /* FFIBENCH_TESTLIB_H */

@@ -1,4 +1,4 @@
-/* test_marshal.c — the marshal ABI (kv_marshal.h) against its wire format (shims/marshal/PROTOCOL.md)
+/* test_marshal.c — the marshal ABI (kv_marshal.h) against its wire format (engine/doc/PROTOCOL.md)
  * and under bad input.
  *
  * Requests and expected responses are written as hex templates transcribed from PROTOCOL.md, so the
@@ -191,10 +191,10 @@ static void dump(const char *what, const unsigned char *p, size_t n) {
   } while (0)
 
 /* ---- Fixture ----------------------------------------------------------------------------------- */
-enum { NEED_READ = 1, NEED_WRITE = 2 };
+enum { NEED_READ = 1, NEED_WRITE = 2, NEED_RESET = 4 };
 
-/* Opens t_path("db") holding a=1, b=22, c="" and, on request, a read transaction with a cursor and a
- * write transaction. */
+/* Opens t_path("db") holding a=1, b=22, c="" and, on request, a read transaction with a cursor (reset
+ * with NEED_RESET) and a write transaction. */
 static void fx_open(fx *f, unsigned needs) {
   memset(f, 0, sizeof *f);
   snprintf(f->path2, sizeof f->path2, "%s", t_path("db2"));
@@ -207,6 +207,7 @@ static void fx_open(fx *f, unsigned needs) {
   if (!rc) rc = kvh_env_put(f->env, "c", 1, "", 0);
   if (!rc && (needs & NEED_READ)) rc = kvh_txn_begin(&f->rtxn, f->env, KV_TXN_READ);
   if (!rc && (needs & NEED_READ)) rc = kvh_cursor_open(&f->cur, f->rtxn, NULL, 0);
+  if (!rc && (needs & NEED_RESET)) rc = kvh_txn_reset(f->rtxn);
   if (!rc && (needs & NEED_WRITE)) rc = kvh_txn_begin(&f->wtxn, f->env, KV_TXN_WRITE);
   if (rc) t_fail(__FILE__, __LINE__, "fixture: %s", t_errname(rc));
 }
@@ -260,9 +261,14 @@ static const op_case ops[] = {
     {"ENV_PUT", 0, "01 13 $E 01000000 \"x\" 02000000 \"yz\"", "00000000", 0},
     {"ENV_GET", 0, "01 14 $E 01000000 \"b\"", "00000000 02000000 \"22\"", 0},
     {"ENV_DEL", 0, "01 15 $E 01000000 \"a\"", "00000000", 0},
+    {"ENV_SYNC", 0, "01 16 $E", "00000000", 0},
+    {"ENV_MAP_SIZE", 0, "01 17 $E", "00000000 0000000400000000", 0},
     {"TXN_BEGIN", 0, "01 20 $E 01000000", "00000000 $H", KVH_TYPE_TXN},
     {"TXN_COMMIT", NEED_WRITE, "01 21 $W", "00000000", 0},
     {"TXN_ABORT", NEED_READ, "01 22 $R", "00000000", 0},
+    {"TXN_RESET", NEED_READ, "01 23 $R", "00000000", 0},
+    {"TXN_RENEW", NEED_READ | NEED_RESET, "01 24 $R", "00000000", 0},
+    {"TXN_IS_WRITE", NEED_WRITE, "01 25 $W", "00000000 01", 0},
     {"PUT", NEED_WRITE, "01 30 $W 01000000 \"x\" 02000000 \"yz\"", "00000000", 0},
     {"GET", NEED_READ, "01 31 $R 01000000 \"b\"", "00000000 02000000 \"22\"", 0},
     {"DEL", NEED_WRITE, "01 32 $W 01000000 \"a\"", "00000000", 0},
@@ -275,6 +281,7 @@ static const op_case ops[] = {
     {"CURSOR_OPEN", NEED_READ, "01 40 $R 00", "00000000 $H", KVH_TYPE_CURSOR},
     {"CURSOR_NEXT", NEED_READ, "01 41 $C ffffffff ffffffff", "00000000 01000000 01000000 \"1a\"", 0},
     {"CURSOR_CLOSE", NEED_READ, "01 42 $C", "00000000", 0},
+    {"RELEASE", NEED_READ, "01 50 $R", "00000000", 0},
 };
 #define N_OPS T_COUNT(ops)
 
@@ -304,7 +311,7 @@ static void expect_intact(const op_case *c, const fx *f) {
 
 /* ---- Happy paths, byte for byte ---------------------------------------------------------------- */
 static void test_every_op_documented_bytes(void) {
-  T_EQ_INT(N_OPS, 20);
+  T_EQ_INT(N_OPS, 26);
   for (size_t i = 0; i < N_OPS; i++) {
     fx f;
     fx_open(&f, ops[i].needs);
@@ -758,9 +765,9 @@ static void test_bad_handles(void) {
       if (rc != KV_E_BAD_HANDLE)
         T_FAIL_RETURN("%s with handle 0x%016" PRIx64 ": %s", ops[i].name, h, t_errname(rc));
     }
-    /* a live handle of another type */
+    /* a live handle of another type (RELEASE takes any type) */
     *slot = tok[1] == 'E' ? f.rtxn : tok[1] == 'C' ? f.rtxn : f.env;
-    {
+    if (strcmp(ops[i].name, "RELEASE") != 0) {
       msg q;
       size_t n;
       parse(&q, ops[i].req, &f);
@@ -788,9 +795,9 @@ static void test_bad_handles(void) {
 
 static void test_unknown_ops(void) {
   /* the codes of PROTOCOL.md section 5, and nothing else, are operations */
-  static const unsigned char documented[] = {0x00, 0x01, 0x02, 0x10, 0x11, 0x12, 0x13,
-                                             0x14, 0x15, 0x20, 0x21, 0x22, 0x30, 0x31,
-                                             0x32, 0x33, 0x34, 0x40, 0x41, 0x42};
+  static const unsigned char documented[] = {0x00, 0x01, 0x02, 0x10, 0x11, 0x12, 0x13, 0x14, 0x15,
+                                             0x16, 0x17, 0x20, 0x21, 0x22, 0x23, 0x24, 0x25, 0x30,
+                                             0x31, 0x32, 0x33, 0x34, 0x40, 0x41, 0x42, 0x50};
   int known[256] = {0}, in_header[256] = {0};
 #define IN_HEADER(name, code) in_header[code] = 1;
   KVM_OP_MAP(IN_HEADER)

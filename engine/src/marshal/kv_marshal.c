@@ -1,5 +1,5 @@
 /* kv_marshal.c — the marshal ABI (kv_marshal.h): one entry point, requests and responses as bytes.
- * The wire format is PROTOCOL.md, next to this file.
+ * The wire format is engine/doc/PROTOCOL.md.
  *
  * kvm_call checks the 2-byte header and dispatches on the operation. Each operation's handler
  * decodes its arguments with the bounds-checked reader of wire.h, checks that the request ended
@@ -37,6 +37,7 @@
 
 /* Fixed response sizes: the status, then the result. */
 #define KV__R_STATUS KVM_STATUS_SIZE
+#define KV__R_U8 (KVM_STATUS_SIZE + KV__W_U8)
 #define KV__R_I32 (KVM_STATUS_SIZE + KV__W_U32)
 #define KV__R_U64 (KVM_STATUS_SIZE + KV__W_U64)
 #define KV__R_HANDLE KV__R_U64
@@ -175,12 +176,37 @@ static int kv__op_env_set_map_size(kv__call *c) {
 
 /* ---- Operations shared by the one-shot (env) and transaction forms ------------------------------ */
 
-/* u64 handle -> nothing: ENV_CLOSE, TXN_COMMIT, TXN_ABORT, CURSOR_CLOSE. */
-static int kv__op_release(kv__call *c, int (*fn)(kvh_handle)) {
+/* u64 handle -> nothing: ENV_CLOSE, ENV_SYNC, TXN_COMMIT, TXN_ABORT, TXN_RESET, TXN_RENEW,
+ * CURSOR_CLOSE, RELEASE. */
+static int kv__op_handle(kv__call *c, int (*fn)(kvh_handle)) {
   kv__reader r = kv__args(c);
   kvh_handle h = kv__rd_u64(&r);
   int rc = kv__args_fit(c, &r, KV__R_STATUS);
   return rc ? rc : fn(h);
+}
+
+/* u64 env -> u64 size: ENV_MAP_SIZE. */
+static int kv__op_env_map_size(kv__call *c) {
+  kv__reader r = kv__args(c);
+  kvh_handle env = kv__rd_u64(&r);
+  int rc = kv__args_fit(c, &r, KV__R_U64);
+  if (rc) return rc;
+  uint64_t size;
+  rc = kvh_env_map_size(env, &size);
+  if (!rc) kv__st64(c->out + KVM_STATUS_SIZE, size);
+  return rc;
+}
+
+/* u64 txn -> u8 write: TXN_IS_WRITE. */
+static int kv__op_txn_is_write(kv__call *c) {
+  kv__reader r = kv__args(c);
+  kvh_handle txn = kv__rd_u64(&r);
+  int rc = kv__args_fit(c, &r, KV__R_U8);
+  if (rc) return rc;
+  rc = kvh_txn_is_write(txn);
+  if (rc < 0) return rc;
+  kv__st8(c->out + KVM_STATUS_SIZE, (unsigned)rc);
+  return KV_OK;
 }
 
 /* u64 handle, bytes key, bytes value -> nothing: PUT, ENV_PUT. */
@@ -400,14 +426,19 @@ static int kv__dispatch(kv__call *c) {
   case KVM_OP_ADD: return kv__op_add(c);
   case KVM_OP_SPIN: return kv__op_spin(c);
   case KVM_OP_ENV_OPEN: return kv__op_env_open(c);
-  case KVM_OP_ENV_CLOSE: return kv__op_release(c, kvh_env_close);
+  case KVM_OP_ENV_CLOSE: return kv__op_handle(c, kvh_env_close);
   case KVM_OP_ENV_SET_MAP_SIZE: return kv__op_env_set_map_size(c);
   case KVM_OP_ENV_PUT: return kv__op_put(c, kvh_env_put);
   case KVM_OP_ENV_GET: return kv__op_get(c, kvh_env_get);
   case KVM_OP_ENV_DEL: return kv__op_del(c, kvh_env_del);
+  case KVM_OP_ENV_SYNC: return kv__op_handle(c, kvh_env_sync);
+  case KVM_OP_ENV_MAP_SIZE: return kv__op_env_map_size(c);
   case KVM_OP_TXN_BEGIN: return kv__op_txn_begin(c);
-  case KVM_OP_TXN_COMMIT: return kv__op_release(c, kvh_txn_commit);
-  case KVM_OP_TXN_ABORT: return kv__op_release(c, kvh_txn_abort);
+  case KVM_OP_TXN_COMMIT: return kv__op_handle(c, kvh_txn_commit);
+  case KVM_OP_TXN_ABORT: return kv__op_handle(c, kvh_txn_abort);
+  case KVM_OP_TXN_RESET: return kv__op_handle(c, kvh_txn_reset);
+  case KVM_OP_TXN_RENEW: return kv__op_handle(c, kvh_txn_renew);
+  case KVM_OP_TXN_IS_WRITE: return kv__op_txn_is_write(c);
   case KVM_OP_PUT: return kv__op_put(c, kvh_put);
   case KVM_OP_GET: return kv__op_get(c, kvh_get);
   case KVM_OP_DEL: return kv__op_del(c, kvh_del);
@@ -415,7 +446,8 @@ static int kv__dispatch(kv__call *c) {
   case KVM_OP_SCAN: return kv__op_scan(c);
   case KVM_OP_CURSOR_OPEN: return kv__op_cursor_open(c);
   case KVM_OP_CURSOR_NEXT: return kv__op_cursor_next(c);
-  case KVM_OP_CURSOR_CLOSE: return kv__op_release(c, kvh_cursor_close);
+  case KVM_OP_CURSOR_CLOSE: return kv__op_handle(c, kvh_cursor_close);
+  case KVM_OP_RELEASE: return kv__op_handle(c, kvh_release);
   default: return kv__fail(KV_E_UNKNOWN_OP, "kvm_call: unknown operation 0x%02x", c->op);
   }
 }

@@ -402,8 +402,10 @@ int kvh_env_open(kvh_handle *env, const char *path, const kv_options *opts) {
   return KV_OK;
 }
 
-int kvh_env_close(kvh_handle env) {
-  static const char fn[] = "kvh_env_close";
+/* kvh_env_close (defer false: KV_E_BUSY while transactions are open) and kvh_release (defer true:
+ * the engine closes the environment when its last transaction goes). Either way the handle goes only
+ * from users == 0: a call still inside the environment makes it KV_E_BUSY. */
+static int kvh__env_close(kvh_handle env, bool defer, const char *fn) {
   kvh__slot *s = kvh__slot_of(env, KVH_TYPE_ENV);
   if (!s) return kvh__reject(env, KVH_TYPE_ENV, true, 0, fn);
   const uint64_t want = kvh__want(env, KVH_TYPE_ENV);
@@ -415,7 +417,7 @@ int kvh_env_close(kvh_handle env) {
     if (st != want) return kvh__reject(env, KVH_TYPE_ENV, true, st, fn);
   } while (!atomic_compare_exchange_weak_explicit(&s->state, &st, want | KVH__LOCKED,
                                                   memory_order_acquire, memory_order_acquire));
-  int rc = kv_env_close((kv_env *)s->obj);
+  int rc = defer ? kv_env_release((kv_env *)s->obj) : kv_env_close((kv_env *)s->obj);
   if (rc) {
     /* Transactions are still open (KV_E_BUSY): unlock. No one else wrote the word while LOCKED. */
     atomic_store_explicit(&s->state, want, memory_order_release);
@@ -425,11 +427,31 @@ int kvh_env_close(kvh_handle env) {
   return KV_OK;
 }
 
+int kvh_env_close(kvh_handle env) { return kvh__env_close(env, false, "kvh_env_close"); }
+
 int kvh_env_set_map_size(kvh_handle env, uint64_t size) {
   int rc;
   kvh__slot *s = kvh__enter(env, KVH_TYPE_ENV, &rc, "kvh_env_set_map_size");
   if (KV__UNLIKELY(!s)) return rc;
   rc = kv_env_set_map_size((kv_env *)s->obj, size);
+  kvh__leave(s);
+  return rc;
+}
+
+int kvh_env_map_size(kvh_handle env, uint64_t *size) {
+  int rc;
+  kvh__slot *s = kvh__enter(env, KVH_TYPE_ENV, &rc, "kvh_env_map_size");
+  if (KV__UNLIKELY(!s)) return rc;
+  rc = kv_env_map_size((kv_env *)s->obj, size);
+  kvh__leave(s);
+  return rc;
+}
+
+int kvh_env_sync(kvh_handle env) {
+  int rc;
+  kvh__slot *s = kvh__enter(env, KVH_TYPE_ENV, &rc, "kvh_env_sync");
+  if (KV__UNLIKELY(!s)) return rc;
+  rc = kv_env_sync((kv_env *)s->obj);
   kvh__leave(s);
   return rc;
 }
@@ -481,23 +503,28 @@ int kvh_txn_begin(kvh_handle *txn, kvh_handle env, unsigned flags) {
   return rc;
 }
 
-/* Commit or abort, then free: the handle is released whatever the result — except when the caller is
- * not the owner thread, in which case the engine did nothing and the handle stays. */
+/* Commit or abort, then release: the handle goes whatever the result — except for a commit from a
+ * thread that is not the owner, in which case the engine did nothing and the handle stays. An abort
+ * works from any thread (kv_txn_release: a write transaction of another living thread is ended by
+ * that thread later). The caller holds the transaction exclusively, so no call of its owner (or on
+ * one of its cursors) is running: kv_txn_release's one condition. */
 static int kvh__txn_end(kvh_handle txn, bool commit, const char *fn) {
   int rc;
   kvh__slot *s = kvh__enter(txn, KVH_TYPE_TXN, &rc, fn);
   if (KV__UNLIKELY(!s)) return rc;
   kv_txn *t = s->obj;
-  rc = commit ? kv_txn_commit(t) : kv_txn_abort(t);
-  if (rc != KV_E_WRONG_THREAD) {
-    int frc = kv_txn_free(t); /* the transaction has ended: it cannot fail */
-    if (frc == KV_OK) {
-      kvh__destroy(s, txn);
+  rc = KV_OK;
+  if (commit) {
+    rc = kv_txn_commit(t);
+    if (rc == KV_E_WRONG_THREAD) {
+      kvh__leave(s);
       return rc;
     }
-    rc = frc;
+  } else if (!kv__txn_active(t)) {
+    rc = kv__fail(KV_E_TXN_ENDED, "%s: the transaction had ended (its handle is released now)", fn);
   }
-  kvh__leave(s);
+  kv_txn_release(t);
+  kvh__destroy(s, txn);
   return rc;
 }
 
@@ -521,6 +548,15 @@ int kvh_txn_renew(kvh_handle txn) {
   if (KV__UNLIKELY(!s)) return rc;
   rc = kv_txn_renew(s->obj);
   if (rc == KV_OK) s->ends++;
+  kvh__leave(s);
+  return rc;
+}
+
+int kvh_txn_is_write(kvh_handle txn) {
+  int rc;
+  kvh__slot *s = kvh__enter(txn, KVH_TYPE_TXN, &rc, "kvh_txn_is_write");
+  if (KV__UNLIKELY(!s)) return rc;
+  rc = kv_txn_is_write(s->obj);
   kvh__leave(s);
   return rc;
 }
@@ -703,21 +739,46 @@ out:
   return rc;
 }
 
-int kvh_cursor_close(kvh_handle cur) {
-  static const char fn[] = "kvh_cursor_close";
+/* From any thread. The owner's close unlinks the cursor from its transaction, so it holds the
+ * transaction meanwhile (KV_E_BUSY if the transaction is in another call — a kvh_scan callback's);
+ * another thread's close only marks the engine's cursor released, touching nothing of the
+ * transaction, which may be in use meanwhile. */
+static int kvh__cursor_close(kvh_handle cur, const char *fn) {
   int rc;
   kvh__slot *cs = kvh__enter(cur, KVH_TYPE_CURSOR, &rc, fn);
   if (!cs) return rc;
   kvh__cursor *w = cs->obj;
   kvh__slot *ts = kvh__enter_parent(w->txn, &rc, fn);
-  if (ts || rc == 1) /* rc == 1: transaction gone, the cursor is detached and touches nothing else */
-    rc = kv_cursor_close(w->cur);
-  if (ts) kvh__leave(ts);
-  if (rc) {
+  if (!ts && rc != 1 && kv__cursor_mine(w->cur)) { /* rc == 1: transaction gone, cursor detached */
     kvh__leave(cs);
     return rc;
   }
+  kv_cursor_release(w->cur);
+  if (ts) kvh__leave(ts);
   free(w);
   kvh__destroy(cs, cur);
   return KV_OK;
+}
+
+int kvh_cursor_close(kvh_handle cur) { return kvh__cursor_close(cur, "kvh_cursor_close"); }
+
+/* ---- Release from any thread ------------------------------------------------------------------ */
+int kvh_release(kvh_handle h) {
+  static const char fn[] = "kvh_release";
+  const unsigned type = kvh__type_of(h);
+  if (type == KVH_TYPE_ENV) return kvh__env_close(h, true, fn);
+  if (type == KVH_TYPE_CURSOR) return kvh__cursor_close(h, fn);
+  int rc;
+  kvh__slot *s = kvh__enter(h, KVH_TYPE_TXN, &rc, fn); /* a forged type is rejected here */
+  if (!s) return rc;
+  kv_txn_release(s->obj);
+  kvh__destroy(s, h);
+  return KV_OK;
+}
+
+uint32_t kvh_live_count(void) {
+  pthread_mutex_lock(&kvh__lock);
+  uint32_t live = kvh__live;
+  pthread_mutex_unlock(&kvh__lock);
+  return live;
 }

@@ -1,4 +1,4 @@
-/* wire.h — the primitives of the marshal wire format (PROTOCOL.md), shared by the ABI that decodes
+/* wire.h — the primitives of the marshal wire format (engine/doc/PROTOCOL.md), shared by the ABI that decodes
  * requests (kv_marshal.c, inside libkv), the shim row that encodes them (row.c) and the fuzz harness.
  * Internal: not installed, everything static inline.
  *

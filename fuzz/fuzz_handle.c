@@ -87,6 +87,14 @@ static uint8_t take(input *in) {
   return *in->p++;
 }
 
+/* n bytes of input into out, zeros once the input runs out (take's rule, a byte at a time). */
+static void take_bytes(input *in, uint8_t *out, size_t n) {
+  size_t k = n < in->n ? n : in->n;
+  memcpy(out, in->p, k);
+  memset(out + k, 0, n - k);
+  in->p += k, in->n -= k;
+}
+
 static uint64_t take64(input *in) {
   uint64_t v = 0;
   for (int i = 0; i < 8; i++) v = v << 8 | take(in);
@@ -317,7 +325,7 @@ static void op_env_put(input *in) {
   keyarg k = take_key(in);
   uint8_t v[VMAX];
   size_t vl = take(in) % (VMAX + 1u);
-  for (size_t i = 0; i < vl; i++) v[i] = take(in);
+  take_bytes(in, v, vl);
   int want = handle_error(h, KVH_TYPE_ENV, NULL);
   if (!want && k.idx < 0) want = KV_E_KEY_SIZE;
   if (!want && live_write_txn() >= 0) want = KV_E_BUSY; /* this thread holds the write lock */
@@ -445,7 +453,7 @@ static void op_put_del(input *in, int del) {
   keyarg k = take_key(in);
   uint8_t v[VMAX] = {0};
   size_t vl = del ? 0 : take(in) % (VMAX + 1u);
-  for (size_t i = 0; i < vl; i++) v[i] = take(in);
+  take_bytes(in, v, vl);
   mtxn *m;
   int t = -1;
   int want = txn_error(h, &m, &t);

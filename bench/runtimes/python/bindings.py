@@ -436,7 +436,7 @@ class CffiApiHandle(CffiApi):
 
 # =================================================================================================
 class Marshal:
-    """The marshal ABI (kv_marshal.h, shims/marshal/PROTOCOL.md) through cffi API mode: each
+    """The marshal ABI (kv_marshal.h, engine/doc/PROTOCOL.md) through cffi API mode: each
     operation is a request built with struct and one kvm_call; the response is decoded with struct.
     The marshal ABI has no callbacks: its scan streams every record into one response, and the
     Python callback runs per record while decoding it (the same upcall, on this side of the wire)."""

@@ -389,7 +389,7 @@ int kvh_spin(kvh_handle env, uint64_t n, uint64_t *out) {
 /* ---- Environment ------------------------------------------------------------------------------- */
 int kvh_env_open(kvh_handle *env, const char *path, const kv_options *opts) {
   if (!env) return kv__fail(KV_E_INVALID, "kvh_env_open: env is NULL");
-  uint32_t idx;
+  uint32_t idx = 0; /* (gcc -O3 cannot see that kvh__reserve sets it whenever it returns 0) */
   int rc = kvh__reserve(&idx, "kvh_env_open");
   if (rc) return rc;
   kv_env *e;
@@ -490,7 +490,7 @@ int kvh_txn_begin(kvh_handle *txn, kvh_handle env, unsigned flags) {
   int rc;
   kvh__slot *es = kvh__enter(env, KVH_TYPE_ENV, &rc, fn);
   if (!es) return rc;
-  uint32_t idx;
+  uint32_t idx = 0; /* (gcc -O3 cannot see that kvh__reserve sets it whenever it returns 0) */
   if ((rc = kvh__reserve(&idx, fn)) == KV_OK) {
     kv_txn *t;
     rc = kv_txn_begin(&t, (kv_env *)es->obj, flags);
@@ -619,7 +619,7 @@ int kvh_cursor_open(kvh_handle *cur, kvh_handle txn, const void *start, size_t s
   int rc;
   kvh__slot *ts = kvh__enter(txn, KVH_TYPE_TXN, &rc, fn);
   if (!ts) return rc;
-  uint32_t idx;
+  uint32_t idx = 0; /* (gcc -O3 cannot see that kvh__reserve sets it whenever it returns 0) */
   if ((rc = kvh__reserve(&idx, fn)) == KV_OK) {
     kvh__cursor *w = malloc(sizeof *w);
     if (!w) rc = kv__fail(KV_E_NO_MEMORY, "%s", fn);

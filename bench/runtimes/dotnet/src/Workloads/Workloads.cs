@@ -235,6 +235,8 @@ internal static unsafe class Workloads<TB, TObj, TKey> where TB : IBinding<TObj,
     public sealed class Batch(string rt, int n) : InTxn(rt, "batch", write: false, value: n)
     {
         readonly int _size = n;
+        byte[][] _all = [];
+        uint[] _order = [];
         byte[] _keys = [], _buf = [];
         nuint[] _keyLens = [], _valLens = [];
         int _pos;
@@ -242,6 +244,7 @@ internal static unsafe class Workloads<TB, TObj, TKey> where TB : IBinding<TObj,
         public override void Setup()
         {
             base.Setup();
+            (_all, _order) = (Tables.Key, Tables.Order); // the tables load here, not in the first Run
             _keys = new byte[_size * Manifest.KeyLen];
             _keyLens = Enumerable.Repeat((nuint)Manifest.KeyLen, _size).ToArray();
             _valLens = new nuint[_size];
@@ -250,7 +253,7 @@ internal static unsafe class Workloads<TB, TObj, TKey> where TB : IBinding<TObj,
 
         public override void Run(long n)
         {
-            var (keys, order) = (Tables.Key, Tables.Order);
+            var (keys, order) = (_all, _order);
             int size = _size, keyLen = Manifest.KeyLen, pos = _pos;
             for (long k = 0; k < n; k++)
             {

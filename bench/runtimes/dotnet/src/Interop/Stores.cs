@@ -29,23 +29,19 @@ internal static unsafe class Stores
         Opened.Clear();
     }
 
-    /// <summary>kv_env_open on path with wl_env_options(): no-sync, a 1 GiB map.</summary>
-    public static nint OpenPtr(string path)
-    {
-        var opts = KvOptions.Bench;
-        nint env;
-        fixed (byte* p = Encoding.UTF8.GetBytes(path + "\0"))
-            Kv.Check(PtrNative.EnvOpen(&env, p, &opts), "kv_env_open");
-        return env;
-    }
+    /// <summary>The pointer API's environment (kv_env_open).</summary>
+    public static nint OpenPtr(string path) => Open<nint>(path, &PtrNative.EnvOpen, "kv_env_open");
 
-    /// <summary>kvh_env_open, the same options: the handle and marshal ABIs' environment.</summary>
-    public static ulong OpenHandle(string path)
+    /// <summary>The handle and marshal ABIs' environment (kvh_env_open).</summary>
+    public static ulong OpenHandle(string path) => Open<ulong>(path, &HandleNative.EnvOpen, "kvh_env_open");
+
+    /// <summary>Opens path through an ABI's env_open with wl_env_options(): no-sync, a 1 GiB map.</summary>
+    static T Open<T>(string path, delegate*<T*, byte*, KvOptions*, int> envOpen, string what) where T : unmanaged
     {
         var opts = KvOptions.Bench;
-        ulong env;
+        T env;
         fixed (byte* p = Encoding.UTF8.GetBytes(path + "\0"))
-            Kv.Check(HandleNative.EnvOpen(&env, p, &opts), "kvh_env_open");
+            Kv.Check(envOpen(&env, p, &opts), what);
         return env;
     }
 }

@@ -19,9 +19,11 @@ internal unsafe interface IBinding<TObj, TKey>
     static abstract string Mechanism { get; }
 
     // ---- Setup (not timed) ----
-    static abstract TObj Env { get; }
+    /// <summary>Opens an environment on path (Stores: once per mechanism and process).</summary>
+    static abstract TObj Open(string path);
+    static abstract void Close(TObj env);
     static abstract TKey Key(byte[] bytes);
-    static abstract TObj Begin(bool write);
+    static abstract TObj Begin(TObj env, bool write);
     static abstract void End(TObj txn, bool commit);
 
     // ---- The timed calls; they return the engine's status (Add returns the sum, checked inside) ----
@@ -35,15 +37,16 @@ internal unsafe interface IBinding<TObj, TKey>
         => throw new NotSupportedException("this binding has no scan");
 }
 
-/// <summary>The pointer API's setup, shared by every binding of kv.h (they all see one kv_env*).</summary>
+/// <summary>The pointer API's setup, shared by every binding of kv.h (a kv_env*, a kv_txn*).</summary>
 internal unsafe interface IPtrBinding<TKey> : IBinding<nint, TKey>
 {
-    static nint IBinding<nint, TKey>.Env => Stores.PtrEnv;
+    static nint IBinding<nint, TKey>.Open(string path) => Stores.OpenPtr(path);
+    static void IBinding<nint, TKey>.Close(nint env) => Kv.Check(PtrNative.EnvClose(env), "kv_env_close");
 
-    static nint IBinding<nint, TKey>.Begin(bool write)
+    static nint IBinding<nint, TKey>.Begin(nint env, bool write)
     {
         nint txn;
-        Kv.Check(PtrNative.TxnBegin(&txn, Stores.PtrEnv, write ? Kv.TxnWrite : Kv.TxnRead), "kv_txn_begin");
+        Kv.Check(PtrNative.TxnBegin(&txn, env, write ? Kv.TxnWrite : Kv.TxnRead), "kv_txn_begin");
         return txn;
     }
 
@@ -163,12 +166,19 @@ internal readonly struct PtrMarshaled : IPtrBinding<string>
 internal readonly unsafe struct PtrSafeHandle : IBinding<SafeHandle, byte[]>
 {
     public static string Mechanism => "dllimport-safehandle";
-    public static SafeHandle Env => Stores.PtrEnvSafe;
+    public static SafeHandle Open(string path) => new KvEnvSafeHandle(Stores.OpenPtr(path));
+
+    public static void Close(SafeHandle env)
+    {
+        Kv.Check(PtrNative.EnvClose(env.DangerousGetHandle()), "kv_env_close");
+        env.Dispose();
+    }
+
     public static byte[] Key(byte[] bytes) => bytes;
 
-    public static SafeHandle Begin(bool write)
+    public static SafeHandle Begin(SafeHandle env, bool write)
     {
-        Kv.Check(PtrSafeNative.TxnBegin(out var txn, Stores.PtrEnvSafe, write ? Kv.TxnWrite : Kv.TxnRead), "kv_txn_begin");
+        Kv.Check(PtrSafeNative.TxnBegin(out var txn, env, write ? Kv.TxnWrite : Kv.TxnRead), "kv_txn_begin");
         return txn;
     }
 
@@ -199,13 +209,14 @@ internal readonly unsafe struct PtrSafeHandle : IBinding<SafeHandle, byte[]>
 internal readonly unsafe struct HandleBinding : IBinding<ulong, byte[]>
 {
     public static string Mechanism => "handle";
-    public static ulong Env => Stores.HandleEnv;
+    public static ulong Open(string path) => Stores.OpenHandle(path);
+    public static void Close(ulong env) => Kv.Check(HandleNative.EnvClose(env), "kvh_env_close");
     public static byte[] Key(byte[] bytes) => bytes;
 
-    public static ulong Begin(bool write)
+    public static ulong Begin(ulong env, bool write)
     {
         ulong txn;
-        Kv.Check(HandleNative.TxnBegin(&txn, Stores.HandleEnv, write ? Kv.TxnWrite : Kv.TxnRead), "kvh_txn_begin");
+        Kv.Check(HandleNative.TxnBegin(&txn, env, write ? Kv.TxnWrite : Kv.TxnRead), "kvh_txn_begin");
         return txn;
     }
 
@@ -254,9 +265,16 @@ internal readonly unsafe struct HandleBinding : IBinding<ulong, byte[]>
 internal readonly unsafe struct HandleSafeBinding : IBinding<SafeHandle, byte[]>
 {
     public static string Mechanism => "handle-safehandle";
-    public static SafeHandle Env => Stores.HandleEnvSafe;
+    public static SafeHandle Open(string path) => new KvHandle(HandleBinding.Open(path), owns: false);
+
+    public static void Close(SafeHandle env)
+    {
+        HandleBinding.Close(((KvHandle)env).Value);
+        env.Dispose();
+    }
+
     public static byte[] Key(byte[] bytes) => bytes;
-    public static SafeHandle Begin(bool write) => new KvHandle(HandleBinding.Begin(write), owns: true);
+    public static SafeHandle Begin(SafeHandle env, bool write) => new KvHandle(HandleBinding.Begin(((KvHandle)env).Value, write), owns: true);
 
     public static void End(SafeHandle txn, bool commit)
     {
@@ -309,7 +327,9 @@ internal readonly unsafe struct MarshalBinding : IBinding<ulong, byte[]>
     static readonly byte* Resp = (byte*)NativeMemory.Alloc(Capacity);
 
     public static string Mechanism => "marshal";
-    public static ulong Env => Stores.HandleEnv;
+    // The environment comes from the handle ABI (the marshal ABI shares its handle table).
+    public static ulong Open(string path) => HandleBinding.Open(path);
+    public static void Close(ulong env) => HandleBinding.Close(env);
     public static byte[] Key(byte[] bytes) => bytes;
 
     static Span<byte> Request => new(Req, Capacity);
@@ -347,10 +367,10 @@ internal readonly unsafe struct MarshalBinding : IBinding<ulong, byte[]>
         return Call(at + 8, out _);
     }
 
-    public static ulong Begin(bool write)
+    public static ulong Begin(ulong env, bool write)
     {
         int at = Header(OpTxnBegin);
-        BinaryPrimitives.WriteUInt64LittleEndian(Request[at..], Stores.HandleEnv);
+        BinaryPrimitives.WriteUInt64LittleEndian(Request[at..], env);
         BinaryPrimitives.WriteUInt32LittleEndian(Request[(at + 8)..], write ? Kv.TxnWrite : Kv.TxnRead);
         Kv.Check(Call(at + 12, out _), "TXN_BEGIN");
         return BinaryPrimitives.ReadUInt64LittleEndian(Response[4..]);

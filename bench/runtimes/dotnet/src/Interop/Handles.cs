@@ -5,7 +5,7 @@ using System.Runtime.InteropServices;
 
 namespace FfiBench.Interop;
 
-/// <summary>A kv_env* that this process keeps open for its whole life: the wrapper does not own it.</summary>
+/// <summary>A kv_env* that Stores closes when the worker ends: the wrapper does not own it.</summary>
 internal sealed class KvEnvSafeHandle : SafeHandle
 {
     public KvEnvSafeHandle() : base(0, ownsHandle: false) { }
@@ -22,7 +22,7 @@ internal sealed class KvTxnSafeHandle : SafeHandle
     protected override bool ReleaseHandle() => PtrNative.TxnFree(handle) == Kv.Ok;
 }
 
-/// <summary>A handle of the handle ABI (a u64, kept in the IntPtr: this harness is 64-bit only).
+/// <summary>A handle of the handle ABI (a u64, kept in the IntPtr: this worker is 64-bit only).
 /// An owned transaction handle is aborted on release; an environment handle is not owned.</summary>
 internal sealed class KvHandle : SafeHandle
 {

@@ -1,44 +1,47 @@
-// Stores.cs — the process's two open copies of the data set: one through the pointer API (kv_env*),
-// one through the handle ABI (kvh handle, which the marshal ABI shares). LMDB allows one open per file
-// per process, so each ABI gets its own copy, as each C shim does.
+// Stores.cs — each mechanism's environment, opened on first use on its own copy of the data set:
+// base.kv copied to $FFIBENCH_SCRATCH/<mechanism>.kv (LMDB allows one open per file per process, and
+// a put must not change what the next process reads), as each C row does.
 using System.Text;
+using FfiBench.Workloads;
 
 namespace FfiBench.Interop;
 
 internal static unsafe class Stores
 {
-    public static nint PtrEnv;
-    public static ulong HandleEnv;
-    public static KvEnvSafeHandle PtrEnvSafe = null!;
-    public static KvHandle HandleEnvSafe = null!;
+    static readonly Dictionary<string, (object Env, Action Close)> Opened = [];
 
-    /// <summary>Copies the data set at basePath to dir/tag-{ptr,handle}.kv and opens both.</summary>
-    public static void Open(string basePath, string dir, string tag)
+    /// <summary>Mechanism's environment through binding TB, opened once per process.</summary>
+    public static TObj Env<TB, TObj, TKey>(string mechanism) where TB : IBinding<TObj, TKey>
+    {
+        if (Opened.TryGetValue(mechanism, out var o)) return (TObj)o.Env;
+        var scratch = Environment.GetEnvironmentVariable("FFIBENCH_SCRATCH") is { Length: > 0 } s
+            ? s : throw new InvalidOperationException("FFIBENCH_SCRATCH is not set (bench/runtimes/README.md)");
+        var path = Path.Combine(scratch, mechanism + ".kv");
+        File.Copy(Manifest.BasePath, path, overwrite: true);
+        TObj env = TB.Open(path);
+        Opened[mechanism] = (env!, () => TB.Close(env));
+        return env;
+    }
+
+    public static void CloseAll()
+    {
+        foreach (var (_, close) in Opened.Values) close();
+        Opened.Clear();
+    }
+
+    /// <summary>The pointer API's environment (kv_env_open).</summary>
+    public static nint OpenPtr(string path) => Open<nint>(path, &PtrNative.EnvOpen, "kv_env_open");
+
+    /// <summary>The handle and marshal ABIs' environment (kvh_env_open).</summary>
+    public static ulong OpenHandle(string path) => Open<ulong>(path, &HandleNative.EnvOpen, "kvh_env_open");
+
+    /// <summary>Opens path through an ABI's env_open with wl_env_options(): no-sync, a 1 GiB map.</summary>
+    static T Open<T>(string path, delegate*<T*, byte*, KvOptions*, int> envOpen, string what) where T : unmanaged
     {
         var opts = KvOptions.Bench;
-        fixed (byte* p = Copy(basePath, Path.Combine(dir, $"{tag}-ptr.kv")))
-        fixed (nint* env = &PtrEnv)
-            Kv.Check(PtrNative.EnvOpen(env, p, &opts), "kv_env_open");
-        fixed (byte* p = Copy(basePath, Path.Combine(dir, $"{tag}-handle.kv")))
-        fixed (ulong* env = &HandleEnv)
-            Kv.Check(HandleNative.EnvOpen(env, p, &opts), "kvh_env_open");
-        PtrEnvSafe = new KvEnvSafeHandle(PtrEnv);
-        HandleEnvSafe = new KvHandle(HandleEnv, owns: false);
-    }
-
-    public static void Close()
-    {
-        Kv.Check(PtrNative.EnvClose(PtrEnv), "kv_env_close");
-        Kv.Check(HandleNative.EnvClose(HandleEnv), "kvh_env_close");
-        PtrEnv = 0;
-        HandleEnv = 0;
-    }
-
-    /// <summary>A fresh copy (and no stale lock file); returns the NUL-terminated UTF-8 path.</summary>
-    static byte[] Copy(string from, string to)
-    {
-        File.Delete(to + "-lock");
-        File.Copy(from, to, overwrite: true);
-        return Encoding.UTF8.GetBytes(to + "\0");
+        T env;
+        fixed (byte* p = Encoding.UTF8.GetBytes(path + "\0"))
+            Kv.Check(envOpen(&env, p, &opts), what);
+        return env;
     }
 }

@@ -1,12 +1,10 @@
 // Catalog.cs — which workloads each binding runs: noop and add for every call style, the data
-// workloads where the binding style changes what a call costs.
+// workloads where the binding style changes what a call costs. Parameter values come from the data
+// folder's manifest (the C workload table).
 using System.Runtime.InteropServices;
 using FfiBench.Interop;
 
 namespace FfiBench.Workloads;
-
-/// <summary>How this process was built and run: the first part of every benchmark name.</summary>
-internal enum RuntimeKind { CoreClr, CoreClrDebug, NativeAot, NativeAotStatic }
 
 [Flags]
 internal enum Work
@@ -17,50 +15,42 @@ internal enum Work
 
 internal static class Catalog
 {
-    public static string RuntimeName(RuntimeKind k) => k switch
+    /// <summary>Every benchmark of this runtime, the control first.</summary>
+    public static List<Case> Build()
     {
-        RuntimeKind.CoreClr => "dotnet-coreclr",
-        RuntimeKind.CoreClrDebug => "dotnet-coreclr-debug",
-        RuntimeKind.NativeAot => "dotnet-nativeaot",
-        _ => "dotnet-nativeaot-static",
-    };
-
-    public static List<Case> Build(RuntimeKind kind, bool quick)
-    {
-        string rt = RuntimeName(kind);
+        string rt = ThisRuntime.Name;
+        var kind = ThisRuntime.Kind;
         // The Debug build answers the origin sample's figure: its calls only.
         Work W(Work w) => kind == RuntimeKind.CoreClrDebug ? w & Work.Calls : w;
         var cases = new List<Case> { new ControlLoop(rt) };
-        cases.AddRange(For<PtrDllImport, nint, byte[]>(rt, W(Work.All | Work.ScanDelegate), quick));
-        cases.AddRange(For<PtrSuppressGc, nint, byte[]>(rt, W(Work.Calls), quick));
-        cases.AddRange(For<PtrLibraryImport, nint, byte[]>(rt, W(Work.Calls | Work.Get), quick));
+        cases.AddRange(For<PtrDllImport, nint, byte[]>(rt, W(Work.All | Work.ScanDelegate)));
+        cases.AddRange(For<PtrSuppressGc, nint, byte[]>(rt, W(Work.Calls)));
+        cases.AddRange(For<PtrLibraryImport, nint, byte[]>(rt, W(Work.Calls | Work.Get)));
         // In the static build fnptr still dlopens libkv.so: a second copy of the engine, whose calls
         // cannot take the transactions of the linked-in copy. Only its calls are measured there.
-        cases.AddRange(For<PtrFnPtr, nint, byte[]>(rt, W(kind == RuntimeKind.NativeAotStatic ? Work.Calls : Work.Calls | Work.Get), quick));
-        cases.AddRange(For<PtrSafeHandle, SafeHandle, byte[]>(rt, W(Work.Get | Work.Put), quick));
-        cases.AddRange(For<PtrMarshaled, nint, string>(rt, W(Work.Get | Work.Put), quick));
-        cases.AddRange(For<HandleBinding, ulong, byte[]>(rt, W(Work.Calls | Work.Get | Work.Put | Work.Bytes | Work.Scan), quick));
-        cases.AddRange(For<HandleSafeBinding, SafeHandle, byte[]>(rt, W(Work.Calls | Work.Get), quick));
-        cases.AddRange(For<MarshalBinding, ulong, byte[]>(rt, W(Work.Calls | Work.Get | Work.Put | Work.Bytes | Work.Batch), quick));
+        cases.AddRange(For<PtrFnPtr, nint, byte[]>(rt, W(kind == RuntimeKind.NativeAotStatic ? Work.Calls : Work.Calls | Work.Get)));
+        cases.AddRange(For<PtrSafeHandle, SafeHandle, byte[]>(rt, W(Work.Get | Work.Put)));
+        cases.AddRange(For<PtrMarshaled, nint, string>(rt, W(Work.Get | Work.Put)));
+        cases.AddRange(For<HandleBinding, ulong, byte[]>(rt, W(Work.Calls | Work.Get | Work.Put | Work.Bytes | Work.Scan)));
+        cases.AddRange(For<HandleSafeBinding, SafeHandle, byte[]>(rt, W(Work.Calls | Work.Get)));
+        cases.AddRange(For<MarshalBinding, ulong, byte[]>(rt, W(Work.Calls | Work.Get | Work.Put | Work.Bytes | Work.Batch)));
         return cases;
     }
 
-    static readonly int[] BatchSizes = [1, 4, 16, 64, 256, 1024];
-    static readonly int[] QuickBytes = [8, 4096, 1048576], QuickBatch = [1, 64, 1024];
-
-    static IEnumerable<Case> For<TB, TObj, TKey>(string rt, Work w, bool quick) where TB : IBinding<TObj, TKey>
+    static IEnumerable<Case> For<TB, TObj, TKey>(string rt, Work w) where TB : IBinding<TObj, TKey>
     {
         if (w.HasFlag(Work.Calls))
         {
             yield return new Workloads<TB, TObj, TKey>.Noop(rt);
             yield return new Workloads<TB, TObj, TKey>.AddLatency(rt);
+            yield return new Workloads<TB, TObj, TKey>.AddThroughput(rt);
         }
         if (w.HasFlag(Work.Get)) yield return new Workloads<TB, TObj, TKey>.GetLatency(rt);
         if (w.HasFlag(Work.Put)) yield return new Workloads<TB, TObj, TKey>.Put(rt);
         if (w.HasFlag(Work.Bytes))
-            foreach (int n in quick ? QuickBytes : Dataset.BytesSizes) yield return new Workloads<TB, TObj, TKey>.GetBytes(rt, n);
+            foreach (int n in Manifest.Values("get")) yield return new Workloads<TB, TObj, TKey>.GetBytes(rt, n);
         if (w.HasFlag(Work.Batch))
-            foreach (int n in quick ? QuickBatch : BatchSizes) yield return new Workloads<TB, TObj, TKey>.Batch(rt, n);
+            foreach (int n in Manifest.Values("batch")) yield return new Workloads<TB, TObj, TKey>.Batch(rt, n);
         if (w.HasFlag(Work.Scan)) yield return new Workloads<TB, TObj, TKey>.ScanUpcall(rt, viaDelegate: false);
         if (w.HasFlag(Work.ScanDelegate)) yield return new Workloads<TB, TObj, TKey>.ScanUpcall(rt, viaDelegate: true);
     }

@@ -1,9 +1,8 @@
 // Workloads.cs — the workloads of bench/workloads.h, written once for every binding.
 //
 // A Case is one benchmark: Run(n) makes n iterations of one workload's loop and checks every answer
-// (a wrong one throws, which fails the run). The harness (BenchmarkDotNet or HandHarness) decides how
-// many times to call Run; Batch is how many iterations one Run makes (workloads.c's wl_batch_size), so
-// the harness's own per-invocation cost is spread over many calls.
+// (a wrong one throws, which fails the run). The worker times one Run call per repeat, with the n the
+// driver asks for; nothing sits between the clock and the loop (Worker.cs).
 using System.Diagnostics.CodeAnalysis;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
@@ -11,15 +10,17 @@ using FfiBench.Interop;
 
 namespace FfiBench.Workloads;
 
-internal abstract class Case(string name, long batch, int ops = 1)
+internal abstract class Case(string name, string mechanism, int ops)
 {
     public string Name { get; } = name;
-    /// <summary>Workload iterations per Run call.</summary>
-    public long Batch { get; } = batch;
-    /// <summary>Engine operations per iteration (the `ops` of the results: batch n, scan 1024).</summary>
+    /// <summary>The mechanism part of the name; its environment is $FFIBENCH_SCRATCH/<mechanism>.kv.</summary>
+    public string Mechanism { get; } = mechanism;
+    /// <summary>Engine operations per iteration (the `ops` of `list`: batch n, scan 1024).</summary>
     public int Ops { get; } = ops;
 
+    /// <summary>Untimed, before the first Run: the environment, the transaction, the buffers.</summary>
     public virtual void Setup() { }
+    /// <summary>n iterations of the loop, every answer checked (a wrong one throws).</summary>
     public abstract void Run(long n);
     public virtual void Teardown() { }
 
@@ -34,7 +35,7 @@ internal abstract class Case(string name, long batch, int ops = 1)
 }
 
 /// <summary>`&lt;runtime&gt;/control/loop`: the same shape of loop with no call in it.</summary>
-internal sealed class ControlLoop(string runtime) : Case($"{runtime}/control/loop", 256)
+internal sealed class ControlLoop(string runtime) : Case($"{runtime}/control/loop", "control", 1)
 {
     ulong _sink;
 
@@ -50,9 +51,10 @@ internal sealed class ControlLoop(string runtime) : Case($"{runtime}/control/loo
 /// delegate turned into a function pointer (a reverse-P/Invoke thunk that marshals the call).</summary>
 internal static unsafe class ScanCallbacks
 {
+    /// <summary>The payload: what each record should be, and what the scan saw.</summary>
     public struct State
     {
-        public nuint Count, Bad;
+        public nuint KeyLen, ValLen, Count, Bad;
     }
 
     public delegate int RecordFn(void* key, nuint keyLen, void* val, nuint valLen, void* payload);
@@ -60,7 +62,7 @@ internal static unsafe class ScanCallbacks
     static int Count(nuint keyLen, nuint valLen, void* payload)
     {
         var st = (State*)payload;
-        st->Bad += keyLen != Dataset.KeyLen || valLen != Dataset.ValLen ? 1u : 0u;
+        st->Bad += keyLen != st->KeyLen || valLen != st->ValLen ? 1u : 0u;
         st->Count++;
         return 0;
     }
@@ -80,13 +82,19 @@ internal static unsafe class ScanCallbacks
 /// resolves to TB's own P/Invokes: one copy of each loop, specialised per binding.</summary>
 internal static unsafe class Workloads<TB, TObj, TKey> where TB : IBinding<TObj, TKey>
 {
-    static string Name(string runtime, string workload, string suffix = "") => $"{runtime}/{TB.Mechanism}{suffix}/{workload}";
+    /// <summary>A workload on its mechanism's environment (TB's, or a variant's: TB.Mechanism + suffix).</summary>
+    public abstract class OnEnv(string rt, string workload, int value = 0, string suffix = "")
+        : Case($"{rt}/{TB.Mechanism}{suffix}/{Manifest.Name(workload, value)}", TB.Mechanism + suffix, Manifest.Ops(workload, value))
+    {
+        protected TObj Env = default!;
+        public override void Setup() => Env = Stores.Env<TB, TObj, TKey>(Mechanism);
+    }
 
-    public sealed class Noop(string rt) : Case(Name(rt, "noop"), 256)
+    public sealed class Noop(string rt) : OnEnv(rt, "noop")
     {
         public override void Run(long n)
         {
-            var env = TB.Env;
+            var env = Env;
             int rc = 0;
             for (long i = 0; i < n; i++) rc |= TB.Noop(env);
             Check(rc);
@@ -94,13 +102,13 @@ internal static unsafe class Workloads<TB, TObj, TKey> where TB : IBinding<TObj,
     }
 
     /// <summary>The origin sample's Add, each call taking the previous result (latency).</summary>
-    public sealed class AddLatency(string rt) : Case(Name(rt, "add/mode:latency"), 256)
+    public sealed class AddLatency(string rt) : OnEnv(rt, "add/mode:latency")
     {
         int _chain;
 
         public override void Run(long n)
         {
-            var env = TB.Env;
+            var env = Env;
             int x = _chain;
             for (long i = 0; i < n; i++) x = TB.Add(env, x, 1);
             int want = unchecked(_chain + (int)n);
@@ -109,64 +117,109 @@ internal static unsafe class Workloads<TB, TObj, TKey> where TB : IBinding<TObj,
         }
     }
 
+    /// <summary>Independent calls whose results are only summed (throughput): the processor may
+    /// overlap one call with the next.</summary>
+    public sealed class AddThroughput(string rt) : OnEnv(rt, "add/mode:throughput")
+    {
+        public override void Run(long n)
+        {
+            var env = Env;
+            uint acc = 0;
+            for (long i = 0; i < n; i++) acc += (uint)TB.Add(env, (int)i, 1);
+            // 1 + 2 + ... + n = n (n + 1) / 2, modulo 2^32 as acc wraps: halve the even factor first.
+            ulong a = (ulong)n, b = a + 1;
+            if (a % 2 == 0) a /= 2; else b /= 2;
+            if (acc != (uint)(a * b)) Wrong($"sum {acc} != {(uint)(a * b)}");
+        }
+    }
+
     /// <summary>A workload inside one transaction of the measuring thread (LMDB: a transaction
     /// belongs to the thread that began it, so Setup runs on the thread that runs the loop).</summary>
-    public abstract class InTxn(string name, long batch, bool write, int ops = 1) : Case(name, batch, ops)
+    public abstract class InTxn(string rt, string workload, bool write, int value = 0, string suffix = "")
+        : OnEnv(rt, workload, value, suffix)
     {
         protected TObj Txn = default!;
-        public override void Setup() => Txn = TB.Begin(write);
+
+        public override void Setup()
+        {
+            base.Setup();
+            Txn = TB.Begin(Env, write);
+        }
+
         public override void Teardown() => TB.End(Txn, commit: write);
     }
 
     /// <summary>get/mode:latency: the next key comes out of the value just read.</summary>
-    public sealed class GetLatency(string rt) : InTxn(Name(rt, "get/mode:latency"), 256, write: false)
+    public sealed class GetLatency(string rt) : InTxn(rt, "get/mode:latency", write: false)
     {
-        readonly TKey[] _keys = Array.ConvertAll(Dataset.Key, TB.Key);
-        readonly byte[] _buf = new byte[Dataset.ValLen];
+        TKey[] _keys = [];
+        byte[] _buf = [];
         uint _i;
+
+        public override void Setup()
+        {
+            base.Setup();
+            _keys = Array.ConvertAll(Tables.Key, TB.Key);
+            _buf = new byte[Manifest.ValLen];
+        }
 
         public override void Run(long n)
         {
             var (txn, keys, buf) = (Txn, _keys, _buf);
+            nuint valLen = (nuint)buf.Length;
             uint i = _i;
             for (long k = 0; k < n; k++)
             {
                 Check(TB.Get(txn, keys[i], buf, out var len));
-                if (len != Dataset.ValLen || Dataset.U32(buf, 4) != i) Wrong($"record {i}");
-                i = Dataset.U32(buf, 0);
+                if (len != valLen || Manifest.U32(buf, 4) != i) Wrong($"record {i}");
+                i = Manifest.U32(buf, 0);
             }
             _i = i;
         }
     }
 
-    /// <summary>put/commit_every:100, into "put:N" keys, no-sync commits.</summary>
-    public sealed class Put(string rt) : InTxn(Name(rt, "put/commit_every:100"), 100, write: true)
+    /// <summary>put/commit_every:N, into the put keys, no-sync commits.</summary>
+    public sealed class Put(string rt) : InTxn(rt, "put", write: true, value: Manifest.PutEvery)
     {
-        const int Every = 100;
-        readonly TKey[] _keys = Array.ConvertAll(Dataset.PutKey, TB.Key);
-        readonly byte[] _val = Enumerable.Repeat((byte)0x5a, Dataset.ValLen).ToArray();
+        TKey[] _keys = [];
+        byte[] _val = [];
         long _done;
+
+        public override void Setup()
+        {
+            base.Setup();
+            _keys = Array.ConvertAll(Tables.PutKey, TB.Key);
+            _val = Enumerable.Repeat((byte)0x5a, Manifest.ValLen).ToArray();
+        }
 
         public override void Run(long n)
         {
+            int every = Manifest.PutEvery;
             for (long k = 0; k < n; k++)
             {
                 Check(TB.Put(Txn, _keys[_done % _keys.Length], _val));
-                if (++_done % Every == 0)
+                if (++_done % every == 0)
                 {
                     TB.End(Txn, commit: true);
-                    Txn = TB.Begin(write: true);
+                    Txn = TB.Begin(Env, write: true);
                 }
             }
         }
     }
 
     /// <summary>get/bytes:N: one value of N bytes copied into the caller's buffer.</summary>
-    public sealed class GetBytes(string rt, int size)
-        : InTxn(Name(rt, $"get/bytes:{size}"), size >= 32768 ? 1 : 16, write: false)
+    public sealed class GetBytes(string rt, int size) : InTxn(rt, "get", write: false, value: size)
     {
-        readonly TKey _key = TB.Key(Dataset.BytesKey(size));
-        readonly byte[] _buf = new byte[size];
+        readonly int _size = size;
+        TKey _key = default!;
+        byte[] _buf = [];
+
+        public override void Setup()
+        {
+            base.Setup();
+            _key = TB.Key(Manifest.BytesKey(_size));
+            _buf = new byte[_size];
+        }
 
         public override void Run(long n)
         {
@@ -179,44 +232,66 @@ internal static unsafe class Workloads<TB, TObj, TKey> where TB : IBinding<TObj,
     }
 
     /// <summary>batch/n:N: N keys (in the data set's random order) in one call.</summary>
-    public sealed class Batch(string rt, int n)
-        : InTxn(Name(rt, $"batch/n:{n}"), n >= 64 ? 1 : 16, write: false, ops: n)
+    public sealed class Batch(string rt, int n) : InTxn(rt, "batch", write: false, value: n)
     {
-        readonly int size = n;
-        readonly byte[] _keys = new byte[n * Dataset.KeyLen];
-        readonly nuint[] _keyLens = Enumerable.Repeat((nuint)Dataset.KeyLen, n).ToArray();
-        readonly nuint[] _valLens = new nuint[n];
-        readonly byte[] _buf = new byte[n * Dataset.ValLen];
-        long _chain;
+        readonly int _size = n;
+        byte[][] _all = [];
+        uint[] _order = [];
+        byte[] _keys = [], _buf = [];
+        nuint[] _keyLens = [], _valLens = [];
+        int _pos;
+
+        public override void Setup()
+        {
+            base.Setup();
+            (_all, _order) = (Tables.Key, Tables.Order); // the tables load here, not in the first Run
+            _keys = new byte[_size * Manifest.KeyLen];
+            _keyLens = Enumerable.Repeat((nuint)Manifest.KeyLen, _size).ToArray();
+            _valLens = new nuint[_size];
+            _buf = new byte[_size * Manifest.ValLen];
+        }
 
         public override void Run(long n)
         {
+            var (keys, order) = (_all, _order);
+            int size = _size, keyLen = Manifest.KeyLen, pos = _pos;
             for (long k = 0; k < n; k++)
             {
+                uint first = order[pos];
                 for (int i = 0; i < size; i++)
-                    Dataset.Key[Dataset.Order[(_chain + i) % Dataset.Keys]].CopyTo(_keys, i * Dataset.KeyLen);
-                uint first = Dataset.Order[_chain % Dataset.Keys];
-                _chain += size;
+                {
+                    keys[order[pos]].CopyTo(_keys.AsSpan(i * keyLen));
+                    if (++pos == order.Length) pos = 0;
+                }
                 Check(TB.GetBatch(Txn, size, _keys, _keyLens, _buf, _valLens, out var found));
-                if (found != (nuint)size || Dataset.U32(_buf, 4) != first) Wrong($"found {found}");
+                if (found != (nuint)size || Manifest.U32(_buf, 4) != first) Wrong($"found {found}");
             }
+            _pos = pos;
         }
     }
 
-    /// <summary>scan/dir:upcall: 1024 records, the engine calling back into managed code for each.</summary>
+    /// <summary>scan/dir:upcall: the manifest's records per scan, the engine calling back into managed
+    /// code for each (viaDelegate: through a delegate's thunk, the mechanism TB.Mechanism-delegate).</summary>
     public sealed class ScanUpcall(string rt, bool viaDelegate)
-        : InTxn(Name(rt, "scan/dir:upcall", viaDelegate ? "-delegate" : ""), 1, write: false, ops: Dataset.ScanRecords)
+        : InTxn(rt, "scan/dir:upcall", write: false, suffix: viaDelegate ? "-delegate" : "")
     {
-        readonly TKey _lo = TB.Key(Dataset.Key[0]), _hi = TB.Key(Dataset.Key[Dataset.ScanRecords]);
+        TKey _lo = default!, _hi = default!;
         readonly nint _fn = viaDelegate ? ScanCallbacks.Delegate : ScanCallbacks.UnmanagedCallersOnly;
+
+        public override void Setup()
+        {
+            base.Setup();
+            (_lo, _hi) = (TB.Key(Tables.Key[0]), TB.Key(Tables.Key[Manifest.ScanRecords]));
+        }
 
         public override void Run(long n)
         {
+            nuint records = (nuint)Manifest.ScanRecords;
             for (long k = 0; k < n; k++)
             {
-                ScanCallbacks.State st = default;
+                var st = new ScanCallbacks.State { KeyLen = (nuint)Manifest.KeyLen, ValLen = (nuint)Manifest.ValLen };
                 Check(TB.Scan(Txn, _lo, _hi, _fn, &st, out var count));
-                if (st.Count != Dataset.ScanRecords || count != Dataset.ScanRecords || st.Bad != 0)
+                if (st.Count != records || count != records || st.Bad != 0)
                     Wrong($"scan saw {st.Count} records, {st.Bad} bad");
             }
         }

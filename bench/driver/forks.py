@@ -97,7 +97,7 @@ def _worker(b: Bench, m: method_.Method, env: dict[str, str], scratch: str, r: F
         r.error = f"worker crashed: {e}"
         return
     # Two threads each make n iterations: per iteration is per thread-iteration, as in google-benchmark.
-    r.samples = [Sample(s.iterations * b.threads, s.wall_ns, s.cpu_ns) for s in samples]
+    r.samples = [Sample(s.iterations * b.threads, s.wall_ns, s.cpu_ns, s.jit) for s in samples]
     r.iterations = n * b.threads
     r.warmup_runs, r.warmup_s, r.steady = warm.runs, warm.seconds, warm.steady
     r.warmup_ns = [round(x, 3) for x in warm.per_iteration_ns]

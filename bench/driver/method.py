@@ -2,13 +2,16 @@
 
 Per benchmark, `forks` fresh processes (JMH's forks; Kalibera & Jones's two-level design), the forks
 of all benchmarks interleaved. In each fork (a protocol worker):
-  1. calibrate: grow the iteration count until one timed run takes at least `target_s`;
+  1. calibrate: grow the iteration count until one timed run takes at least `target_s` (never on
+     the process's very first run, which pays one-time costs);
   2. warm up until steady: run again until the last `window` runs of that size agree within
      `tolerance` ((max - min) / median of their thread CPU time per iteration — the code settling,
      not the machine: time the process spent preempted shows in wall time only; wall time where a
-     worker reports no CPU time), after at least the runtime's minimum
-     (runs and seconds, for a JIT that tiers up), at most `warmup_max_runs` runs or
-     `warmup_max_seconds`; then re-size the iteration count to the target from the steady runs;
+     worker reports no CPU time) and the runtime compiled nothing during them (where its worker
+     reports a compile count), after the runtime's own minimum (runs and seconds, met with runs a
+     tenth as long: a JIT's tier-up counts calls); at most `warmup_max_runs` runs or
+     `warmup_max_seconds` past the minimum; then re-size the iteration count to the target from
+     the steady runs;
   3. time `repetitions` runs back to back.
 A fork that never became steady is measured anyway and marked (steady = false), so the report can
 say so. C benchmarks run under google-benchmark (bench/ffibench_c), which applies its own
@@ -89,7 +92,7 @@ def next_iterations(n: int, wall_ns: int, target_ns: float) -> int:
     return max(n * 2, min(n * 100, want))
 
 
-RunFn = Callable[[int, int], list[Sample]]  # (iterations, repeats) -> samples
+RunFn = Callable[[int, int], list[Sample]]  # (iterations, repeats) -> samples (Sample.jit: see protocol.py)
 
 
 def measure(run: RunFn, m: Method, min_runs: int = 0, min_seconds: float = 0.0) -> tuple[int, Warmup, list[Sample]]:
@@ -99,28 +102,41 @@ def measure(run: RunFn, m: Method, min_runs: int = 0, min_seconds: float = 0.0) 
         return 1, Warmup(steady=True), run(1, m.repetitions)
     target = m.target_s * 1e9
     t0 = time.monotonic()
-    n = 1
-    def record(s: Sample) -> None:
+    jit: list[int | None] = []  # the runtime's compile count after each run (None: not reported)
+
+    def one(n: int) -> Sample:
+        s = run(n, 1)[0]
         w.per_iteration_ns.append(s.wall_ns / n)
         w.cpu_per_iteration_ns.append(s.cpu_ns / n)
+        jit.append(s.jit)
+        return s
 
-    while True:  # calibrate (these runs warm up too)
-        s = run(n, 1)[0]
-        record(s)
+    # Calibrate. The very first run pays one-time costs (the JIT, lazy binding, first touches of the
+    # data), so it never ends the calibration: the iteration count comes from a run after it.
+    one(1)
+    n = 1
+    while True:
+        s = one(n)
         if s.wall_ns >= target:
             break
         n = next_iterations(n, s.wall_ns, target)
-    sized = len(w.per_iteration_ns) - 1  # from here on, every run has the final iteration count
-    while True:  # warm up until steady
-        elapsed = time.monotonic() - t0
+    # A runtime's minimum (a JIT's tier-up counts calls, not time): met with short runs, a tenth of
+    # the target each, so that it costs calls rather than seconds.
+    short = max(1, n // 10)
+    while w.runs < min_runs or time.monotonic() - t0 < min_seconds:
+        one(short)
+    sized = len(w.per_iteration_ns)  # from here on, every run has the final iteration count
+    t_min = time.monotonic()
+    while True:  # warm up until steady: times agree and the runtime compiled nothing meanwhile
         judged = w.cpu_per_iteration_ns if all(w.cpu_per_iteration_ns[sized:]) else w.per_iteration_ns
-        if w.runs >= min_runs and elapsed >= min_seconds \
-                and steady(judged[sized:], m.window, m.tolerance):
+        counts = jit[sized:][-m.window:]
+        quiet = len(set(counts)) <= 1
+        if len(counts) >= m.window and quiet and steady(judged[sized:], m.window, m.tolerance):
             w.steady = True
             break
-        if w.runs >= max(m.warmup_max_runs, min_runs) or elapsed >= max(m.warmup_max_seconds, min_seconds * 2):
+        if w.runs - sized >= m.warmup_max_runs or time.monotonic() - t_min >= m.warmup_max_seconds:
             break
-        record(run(n, 1)[0])
+        one(n)
     w.seconds = time.monotonic() - t0
     recent = statistics.median(w.per_iteration_ns[-m.window:])
     n = max(1, int(round(target / recent))) if recent > 0 else n

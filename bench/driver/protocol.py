@@ -38,11 +38,13 @@ class Listed:
 
 @dataclass(frozen=True)
 class Sample:
-    """One timed repeat: the iterations of the loop, its wall-clock and CPU time (ns)."""
+    """One timed repeat: the iterations of the loop, its wall-clock and CPU time (ns), and the
+    runtime's count of compiled methods after the request (None where the worker reports none)."""
 
     iterations: int
     wall_ns: int
     cpu_ns: int
+    jit: int | None = None
 
 
 def tail(path: str | None, lines: int = 12) -> str:
@@ -159,14 +161,18 @@ class Worker:
 
     def run(self, name: str, iterations: int, repeats: int, timeout: float | None = None) -> list[Sample]:
         lines = self.request("run", name, iterations, repeats, timeout=timeout)
-        out = []
-        for f in lines:
-            if f[0] != "sample" or len(f) != 3:
-                raise WorkerCrash(f"run: unexpected line {f!r}")
-            try:
-                out.append(Sample(iterations, int(f[1]), int(f[2])))
-            except ValueError as e:
-                raise WorkerCrash(f"run: bad sample {f!r}") from e
+        times, jit = [], None
+        try:
+            for f in lines:
+                if f[0] == "sample" and len(f) == 3:
+                    times.append((int(f[1]), int(f[2])))
+                elif f[0] == "jit" and len(f) == 2:
+                    jit = int(f[1])
+                else:
+                    raise WorkerCrash(f"run: unexpected line {f!r}")
+        except ValueError as e:
+            raise WorkerCrash(f"run: bad line in {lines!r}") from e
+        out = [Sample(iterations, wall, cpu, jit) for wall, cpu in times]
         if len(out) != repeats:
             raise WorkerCrash(f"run: {len(out)} samples for {repeats} repeats")
         return out

@@ -98,7 +98,7 @@ class Method(unittest.TestCase):
             return [Sample(n, n * (1000 + 100 * (k[0] % 2)), 0)] * reps  # alternates by 10 %
         _, warm, samples = method.measure(run, method.Method(target_s=0.0001, warmup_max_runs=15))
         self.assertFalse(warm.steady)
-        self.assertLessEqual(warm.runs, 16)
+        self.assertLessEqual(warm.runs, 15 + 8)  # the cap, past the calibration
         self.assertEqual(len(samples), method.Method().repetitions)
 
     def test_a_runtimes_minimum_is_honoured(self):
@@ -109,6 +109,25 @@ class Method(unittest.TestCase):
             return [Sample(n, n * 1000, 0)] * reps
         _, warm, _ = method.measure(run, method.Method(target_s=0.0001), min_runs=25)
         self.assertGreaterEqual(warm.runs, 25)
+
+    def test_a_first_run_with_one_time_costs_does_not_end_the_calibration(self):
+        k = [0]
+
+        def run(n, reps):
+            k[0] += 1
+            return [Sample(n, 50_000_000 if k[0] == 1 else n * 1000, 0)] * reps
+        n, _, _ = method.measure(run, method.Method(target_s=0.001))
+        self.assertEqual(n, 1000)
+
+    def test_steady_waits_for_the_compile_count_to_stand_still(self):
+        k = [0]
+
+        def run(n, reps):  # constant times from the start, while the JIT keeps compiling
+            k[0] += 1
+            return [Sample(n, n * 1000, n * 1000, jit=min(k[0], 12))] * reps
+        _, warm, _ = method.measure(run, method.Method(target_s=0.001))
+        self.assertTrue(warm.steady)
+        self.assertGreaterEqual(warm.runs, 14)  # until 3 runs in a row report the same count
 
     def test_steady_rule(self):
         self.assertTrue(method.steady([9.0, 1.0, 1.01, 1.02], 3, 0.03))
@@ -142,7 +161,8 @@ class Driver(unittest.TestCase):
         self.assertEqual(set(per_pid.values()), {1})
         per_bench = Counter(name for _, name in rows)
         # 3 forks each of the good ones; a failed benchmark is not run again
-        for name in ("fake/ok/const", "fake/ok/warm", "fake/ok/tier", "fake/control/loop", "fake/ok/noop/threads:2"):
+        for name in ("fake/ok/const", "fake/ok/warm", "fake/ok/tier", "fake/ok/jit", "fake/ok/first",
+                     "fake/control/loop", "fake/ok/noop/threads:2"):
             self.assertEqual(per_bench[name], 3, name)
         for name in ("fake/bad/wrong", "fake/bad/crash", "fake/bad/hang"):
             self.assertEqual(per_bench[name], 1, name)
@@ -150,8 +170,8 @@ class Driver(unittest.TestCase):
     def test_forks_interleaved(self):
         order = [name for _, name in (line.split() for line in open(os.path.join(self.tmp, "log")))]
         # round k holds every benchmark's fork k: the first round has every benchmark once
-        self.assertEqual(len(set(order[:10])), 10)
-        self.assertNotEqual(order[:10], sorted(order[:10]))  # shuffled, not in list order
+        self.assertEqual(len(set(order[:12])), 12)
+        self.assertNotEqual(order[:12], sorted(order[:12]))  # shuffled, not in list order
 
     def test_known_answers(self):
         self.assertEqual(results.center(self.benches["fake/ok/const"].forks), 1000.0)
@@ -160,6 +180,12 @@ class Driver(unittest.TestCase):
         # two threads: 3000 ns of wall time per iteration of each thread = 1500 ns per thread-iteration
         self.assertEqual(results.center(self.benches["fake/ok/noop/threads:2"].forks), 1500.0)
         self.assertAlmostEqual(results.center(self.benches["fake/ok/scan"].forks), 1000 / 1024)  # per op
+        self.assertEqual(results.center(self.benches["fake/ok/first"].forks), 1000.0)
+
+    def test_compile_counts_hold_the_warmup(self):
+        rows = [r for r in forks_log(self.tmp) if r["name"] == "fake/ok/jit"]
+        self.assertTrue(all(r["steady"] and r["warmup_runs"] >= 11 for r in rows), rows)
+        self.assertTrue(all(r["iterations"] == 1000 for r in forks_log(self.tmp) if r["name"] == "fake/ok/first"))
 
     def test_entries_carry_their_fork(self):
         const = [e for e in self.data["benchmarks"] if e["name"] == "fake/ok/const"]

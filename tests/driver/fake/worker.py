@@ -7,6 +7,10 @@ Its benchmarks report made-up times, so the right figures are known exactly:
                          after, down to 1000 (a cache warming, a JIT compiling as it goes)
   fake/ok/tier           5000 ns per iteration for its first 8 runs in a process, then 1000 (a JIT's
                          tier-up: a plateau no steady-state rule can see past without a minimum)
+  fake/ok/jit            1000 ns per iteration always, but reports a compile count (`jit`) that
+                         grows for its first 10 runs in a process (a JIT compiling in the background)
+  fake/ok/first          1000 ns per iteration, but its first run in a process takes 50 ms whatever
+                         the iteration count (one-time costs: loading, binding, compiling)
   fake/ok/noop/threads:2 two threads, 3000 ns of wall time per iteration
   fake/ok/sleep          really sleeps 20 ms per run (for interrupting a run)
   fake/bad/wrong         answers `error` (a wrong answer)
@@ -22,7 +26,8 @@ import time
 
 RT = os.environ.get("FAKE_NAME", "fake")  # the runtime's name, the first part of every name
 BENCHES = {f"{RT}/{k}": v for k, v in {
-    "control/loop": (1, 1), "ok/const": (1, 1), "ok/warm": (1, 1), "ok/tier": (1, 1), "ok/noop/threads:2": (1, 2),
+    "control/loop": (1, 1), "ok/const": (1, 1), "ok/warm": (1, 1), "ok/tier": (1, 1), "ok/jit": (1, 1), "ok/first": (1, 1),
+    "ok/noop/threads:2": (1, 2),
     "ok/sleep": (1, 1), "ok/scan": (1024, 1), "bad/wrong": (1, 1), "bad/crash": (1, 1),
     "bad/hang": (1, 1)}.items()}
 
@@ -69,7 +74,10 @@ def main():
                            "ok/warm": max(1000, int(5000 * 0.8 ** k))}.get(short, 1000)
                     if short == "ok/sleep":
                         time.sleep(0.02)
-                    out.write(f"sample\t{per * n}\t{per * n}\n")
+                    wall = 50_000_000 if short == "ok/first" and k == 0 else per * n
+                    out.write(f"sample\t{wall}\t{wall}\n")
+                if short == "ok/jit":
+                    out.write(f"jit\t{min(runs[name], 10) * 7}\n")
                 out.write("ok\n")
         else:
             out.write(f"error\tbad request {line.strip()!r}\n")

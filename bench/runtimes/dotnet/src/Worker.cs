@@ -128,7 +128,12 @@ internal static class Worker
             try { End(); } catch (Exception) { } // a failed loop leaves its case for a fresh setup
             throw;
         }
-        return samples.Select(s => $"sample\t{s.Wall}\t{s.Cpu}").ToList();
+        var lines = samples.Select(s => $"sample\t{s.Wall}\t{s.Cpu}").ToList();
+        // Methods the JIT has compiled so far, in any thread: the driver takes a warm-up as steady only
+        // while this stands still, so a tier-up landing in the background cannot pass for a plateau.
+        // (NativeAOT compiles nothing at run time: the count stays put.)
+        lines.Add($"jit\t{System.Runtime.JitInfo.GetCompiledMethodCount(currentThread: false)}");
+        return lines;
     }
 }
 

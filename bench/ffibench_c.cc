@@ -83,7 +83,7 @@ void RunWorkload(benchmark::State &st, OpenRow *r, const wl_bench *b) {
   }
   const auto batch = static_cast<benchmark::IterationCount>(b->batch);
   while (st.KeepRunningBatch(batch)) {
-    if ((rc = b->def->run(&c, static_cast<uint64_t>(batch))) != 0) {
+    if ((rc = WL_RUN(b)(&c, static_cast<uint64_t>(batch))) != 0) {
       st.SkipWithError(ErrorText("run", rc).c_str());
       break;
     }

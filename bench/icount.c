@@ -6,7 +6,7 @@
  * of the data set, as in ffibench_c).
  *
  * Usage (the driver runs it so):
- *   setarch -R valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file=DIR/cg.%p \
+ *   setarch -R valgrind --tool=callgrind --skip-plt=no --instr-atstart=no --callgrind-out-file=DIR/cg.%p \
  *     ffibench_icount DATA_DIR [NAME...]
  * DATA_DIR is a data folder (dataset.h; created when it holds none); NAMEs select benchmarks by
  * their exact names (default: all; /threads:2 ones are never counted). Each dump is labelled
@@ -43,12 +43,12 @@ static void measure(const wl_bench *b, kvs_obj env) {
   }
   /* A workload timed one iteration per batch is heavy: fewer iterations keep the valgrind run short. */
   const uint64_t scale = b->batch == 1 ? 16 : 1, n[2] = {ICOUNT_N1 / scale, ICOUNT_N2 / scale};
-  rc = b->def->run(&c, n[0]); /* warm: first-touch and lazy-binding costs stay out of both counts */
+  rc = WL_RUN(b)(&c, n[0]); /* warm: first-touch and lazy-binding costs stay out of both counts */
   for (int i = 0; i < 2 && !rc; i++) {
     char label[300];
     snprintf(label, sizeof label, "%s|%llu|%zu", b->name, (unsigned long long)n[i], b->ops);
     CALLGRIND_ZERO_STATS;
-    rc = b->def->run(&c, n[i]);
+    rc = WL_RUN(b)(&c, n[i]);
     CALLGRIND_DUMP_STATS_AT(label);
   }
   b->def->teardown(&c);

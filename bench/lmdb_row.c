@@ -1,7 +1,8 @@
 /* lmdb_row.c — the raw-LMDB baseline (c/lmdb/...): the same reads as the engine's, straight on
  * mdb_*, with the engine's environment flags, a reused read transaction and the same copy into the
  * caller's buffer — so c/direct/get minus c/lmdb/get is what the engine itself adds.
- * Only the functions the get workloads call are provided; the harness skips the rest. */
+ * Only the functions the get workloads call are provided; the harness skips the rest. The loops are
+ * compiled here, over these functions (loops.h): the reads only. */
 #include "workloads.h"
 
 #include <lmdb.h>
@@ -18,7 +19,7 @@ typedef struct lmdb_txn {
   MDB_dbi dbi;
 } lmdb_txn;
 
-static int lmdb_env_open(kvs_obj *out, const char *path, const kv_options *opts) {
+static int kvs__env_open(kvs_obj *out, const char *path, const kv_options *opts) {
   lmdb_env *e = calloc(1, sizeof *e);
   MDB_txn *t;
   unsigned flags = MDB_NOSUBDIR | MDB_NOTLS;
@@ -41,14 +42,14 @@ static int lmdb_env_open(kvs_obj *out, const char *path, const kv_options *opts)
   return KV_OK;
 }
 
-static int lmdb_env_close(kvs_obj env) {
+static int kvs__env_close(kvs_obj env) {
   lmdb_env *e = (lmdb_env *)(uintptr_t)env;
   mdb_env_close(e->env);
   free(e);
   return KV_OK;
 }
 
-static int lmdb_txn_begin(kvs_obj *out, kvs_obj env, unsigned flags) {
+static int kvs__txn_begin(kvs_obj *out, kvs_obj env, unsigned flags) {
   lmdb_env *e = (lmdb_env *)(uintptr_t)env;
   lmdb_txn *t = malloc(sizeof *t);
   if (!t) return KV_E_NO_MEMORY;
@@ -61,14 +62,14 @@ static int lmdb_txn_begin(kvs_obj *out, kvs_obj env, unsigned flags) {
   return KV_OK;
 }
 
-static int lmdb_txn_abort(kvs_obj txn) {
+static int kvs__txn_abort(kvs_obj txn) {
   lmdb_txn *t = (lmdb_txn *)(uintptr_t)txn;
   mdb_txn_abort(t->txn);
   free(t);
   return KV_OK;
 }
 
-static int lmdb_get(kvs_obj txn, const void *key, size_t key_len, void *buf, size_t cap,
+static int kvs__get(kvs_obj txn, const void *key, size_t key_len, void *buf, size_t cap,
                     size_t *len) {
   const lmdb_txn *t = (const lmdb_txn *)(uintptr_t)txn;
   MDB_val k = {key_len, (void *)(uintptr_t)key}, v;
@@ -82,9 +83,17 @@ static int lmdb_get(kvs_obj txn, const void *key, size_t key_len, void *buf, siz
 
 const kvs_shim wl_lmdb_row = {
     .name = "lmdb",
-    .env_open = lmdb_env_open,
-    .env_close = lmdb_env_close,
-    .txn_begin = lmdb_txn_begin,
-    .txn_abort = lmdb_txn_abort,
-    .get = lmdb_get,
+    .env_open = kvs__env_open,
+    .env_close = kvs__env_close,
+    .txn_begin = kvs__txn_begin,
+    .txn_abort = kvs__txn_abort,
+    .get = kvs__get,
 };
+
+#define WL_ROW_CALLS 0
+#define WL_ROW_WRITES 0
+#define WL_ROW_SCAN 0
+#define WL_ROW_CURSOR 0
+#define WL_ROW_BATCH 0
+#include "loops.h"
+WL_LOOPS_DEFINE(wl_loops_lmdb, NULL);

@@ -2,13 +2,12 @@
 #define _GNU_SOURCE
 #include "workloads.h"
 
+#include "kvs_rows.h"
+
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* An empty statement the compiler must keep: the body of the control loop. */
-#define WL_BARRIER() __asm__ volatile("" ::: "memory")
 
 /* ---- Data -------------------------------------------------------------------------------------- */
 static wl_data wl_d;
@@ -28,10 +27,6 @@ int wl_use_data(const char *dir, const char **why) {
 
 const wl_data *wl_data_get(void) { return &wl_d; }
 
-static uint32_t wl_get32(const unsigned char *p) {
-  return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
 kv_options wl_env_options(void) {
   kv_options o = KV_OPTIONS_INIT;
   o.durability = KV_DURABLE_NOSYNC;
@@ -43,7 +38,7 @@ kv_options wl_env_options(void) {
 static int wl_setup(wl_ctx *c, const kvs_shim *s, kvs_obj env, size_t param, unsigned txn_flags,
                     size_t cap) {
   memset(c, 0, sizeof *c);
-  c->s = s, c->env = env, c->param = param, c->cap = cap;
+  c->s = s, c->d = &wl_d, c->env = env, c->param = param, c->cap = cap;
   if (cap && !(c->buf = malloc(cap))) return KV_E_NO_MEMORY;
   int rc = s->txn_begin(&c->txn, env, txn_flags);
   if (rc) {
@@ -55,7 +50,7 @@ static int wl_setup(wl_ctx *c, const kvs_shim *s, kvs_obj env, size_t param, uns
 
 static int wl_setup_calib(wl_ctx *c, const kvs_shim *s, kvs_obj env, size_t param) {
   memset(c, 0, sizeof *c);
-  c->s = s, c->env = env, c->param = param;
+  c->s = s, c->d = &wl_d, c->env = env, c->param = param;
   c->expect = param ? kv_spin(param) : 0; /* the engine's own answer, linked directly */
   return 0;
 }
@@ -107,185 +102,7 @@ static void wl_teardown_put(wl_ctx *c) {
 
 static void wl_teardown_none(wl_ctx *c) { (void)c; }
 
-/* ---- The loops --------------------------------------------------------------------------------- */
-static int wl_run_loop(wl_ctx *c, uint64_t n) {
-  (void)c;
-  for (uint64_t i = 0; i < n; i++) WL_BARRIER();
-  return 0;
-}
-
-static int wl_run_noop(wl_ctx *c, uint64_t n) {
-  for (uint64_t i = 0; i < n; i++) c->s->noop(c->env);
-  return 0;
-}
-
-static int wl_run_add_latency(wl_ctx *c, uint64_t n) {
-  int x = (int)c->chain; /* each call takes the previous result */
-  for (uint64_t i = 0; i < n; i++) x = c->s->add(c->env, x, 1);
-  int want = (int)(uint32_t)(c->chain + n);
-  c->chain += n;
-  return x == want ? 0 : WL_WRONG_ANSWER;
-}
-
-static int wl_run_add_throughput(wl_ctx *c, uint64_t n) {
-  unsigned acc = 0; /* independent calls; the results are only summed */
-  for (uint64_t i = 0; i < n; i++) acc += (unsigned)c->s->add(c->env, (int)i, 1);
-  unsigned want = 0;
-  for (uint64_t i = 0; i < n; i++) want += (unsigned)i + 1u;
-  return acc == want ? 0 : WL_WRONG_ANSWER;
-}
-
-/* Latency mode: each call starts when the one before has finished, so a spin of 2N iterations costs
- * twice a spin of N (back-to-back independent calls would overlap in the processor and break that). */
-static int wl_run_spin(wl_ctx *c, uint64_t n) {
-  uint64_t carry = 0;
-  for (uint64_t i = 0; i < n; i++) {
-    uint64_t r = c->s->spin(c->env, c->param + carry);
-    if (r != c->expect) return WL_WRONG_ANSWER;
-    carry = wl_zero_after(r);
-  }
-  return 0;
-}
-
-/* Gets key i and checks the record's identity; returns the value's next-key field via *next. */
-static inline int wl_get_one(wl_ctx *c, uint32_t i, uint32_t *next) {
-  size_t len;
-  int rc = c->s->get(c->txn, wl_d.keys[i], WL_KEY_LEN, c->buf, c->cap, &len);
-  if (rc) return rc;
-  if (len != WL_VAL_LEN || wl_get32(c->buf + 4) != i) return WL_WRONG_ANSWER;
-  *next = wl_get32(c->buf);
-  return 0;
-}
-
-static int wl_run_get_latency(wl_ctx *c, uint64_t n) {
-  uint32_t i = (uint32_t)c->chain; /* the next key comes out of the value just read */
-  for (uint64_t k = 0; k < n; k++) {
-    int rc = wl_get_one(c, i, &i);
-    if (rc) return rc;
-  }
-  c->chain = i;
-  return 0;
-}
-
-static int wl_run_get_throughput(wl_ctx *c, uint64_t n) {
-  for (uint64_t k = 0; k < n; k++) {
-    uint32_t next;
-    int rc = wl_get_one(c, wl_d.order[c->chain++ % WL_KEYS], &next);
-    if (rc) return rc;
-  }
-  return 0;
-}
-
-static int wl_run_get_miss(wl_ctx *c, uint64_t n) {
-  for (uint64_t k = 0; k < n; k++) {
-    size_t len;
-    int rc = c->s->get(c->txn, wl_d.miss[c->chain++ % WL_MISS_KEYS], WL_KEY_LEN, c->buf, c->cap, &len);
-    if (rc != KV_E_NOT_FOUND) return rc ? rc : WL_WRONG_ANSWER;
-  }
-  return 0;
-}
-
-static int wl_run_put(wl_ctx *c, uint64_t n) {
-  unsigned char v[WL_VAL_LEN];
-  memset(v, 0x5a, sizeof v);
-  for (uint64_t k = 0; k < n; k++) {
-    int rc = c->s->put(c->txn, wl_d.put_keys[c->done % WL_PUT_KEYS], WL_KEY_LEN, v, WL_VAL_LEN);
-    if (rc) return rc;
-    if (++c->done % c->param == 0) { /* commit every param puts; no-sync */
-      if ((rc = c->s->txn_commit(c->txn)) != 0) return rc;
-      c->txn = 0;
-      if ((rc = c->s->txn_begin(&c->txn, c->env, KV_TXN_WRITE)) != 0) return rc;
-    }
-  }
-  return 0;
-}
-
-static int wl_run_bytes(wl_ctx *c, uint64_t n) {
-  for (uint64_t k = 0; k < n; k++) {
-    size_t len;
-    int rc = c->s->get(c->txn, c->keys, c->key_len, c->buf, c->cap, &len);
-    if (rc) return rc;
-    if (len != c->param) return WL_WRONG_ANSWER;
-  }
-  return 0;
-}
-
-typedef struct wl_scan_state {
-  size_t n, bad;
-} wl_scan_state;
-
-static int wl_scan_cb(const void *k, size_t kl, const void *v, size_t vl, void *payload) {
-  wl_scan_state *st = payload;
-  (void)k, (void)v;
-  st->bad += (kl != WL_KEY_LEN) | (vl != WL_VAL_LEN);
-  st->n++;
-  return 0;
-}
-
-static int wl_run_scan_upcall(wl_ctx *c, uint64_t n) {
-  for (uint64_t k = 0; k < n; k++) {
-    wl_scan_state st = {0, 0};
-    size_t count;
-    int rc = c->s->scan(c->txn, wl_d.keys[0], WL_KEY_LEN, wl_d.keys[WL_SCAN_RECORDS], WL_KEY_LEN,
-                        wl_scan_cb, &st, &count);
-    if (rc) return rc;
-    if (st.n != WL_SCAN_RECORDS || count != WL_SCAN_RECORDS || st.bad) return WL_WRONG_ANSWER;
-  }
-  return 0;
-}
-
-static int wl_run_scan_downcall(wl_ctx *c, uint64_t n) {
-  unsigned char *kb = c->buf, *vb = c->buf + WL_VAL_LEN;
-  for (uint64_t k = 0; k < n; k++) {
-    kvs_obj cur;
-    int rc = c->s->cursor_open(&cur, c->txn, wl_d.keys[0], WL_KEY_LEN);
-    if (rc) return rc;
-    size_t got = 0, kl, vl;
-    while (got < WL_SCAN_RECORDS && (rc = c->s->cursor_next(cur, kb, WL_VAL_LEN, &kl, vb, WL_VAL_LEN,
-                                                            &vl)) == 0) {
-      got += (kl == WL_KEY_LEN && vl == WL_VAL_LEN);
-    }
-    int crc = c->s->cursor_close(cur);
-    if (rc || crc) return rc ? rc : crc;
-    if (got != WL_SCAN_RECORDS) return WL_WRONG_ANSWER;
-  }
-  return 0;
-}
-
-static int wl_run_batch(wl_ctx *c, uint64_t n) {
-  for (uint64_t k = 0; k < n; k++) {
-    for (size_t i = 0; i < c->param; i++)
-      memcpy(c->keys + i * WL_KEY_LEN, wl_d.keys[wl_d.order[(c->chain + i) % WL_KEYS]], WL_KEY_LEN);
-    c->chain += c->param;
-    size_t found;
-    int rc = c->s->get_batch(c->txn, c->param, c->keys, c->key_lens, c->buf, c->cap, c->val_lens,
-                             &found);
-    if (rc) return rc;
-    if (found != c->param || wl_get32(c->buf + 4) != wl_d.order[(c->chain - c->param) % WL_KEYS])
-      return WL_WRONG_ANSWER;
-  }
-  return 0;
-}
-
 /* ---- The table --------------------------------------------------------------------------------- */
-/* Which rows can run a loop: those that have the function it calls. */
-#define WL_HAS(f) \
-  static bool wl_has_##f(const kvs_shim *s) { return s->f != NULL; }
-WL_HAS(noop)
-WL_HAS(add)
-WL_HAS(spin)
-WL_HAS(get)
-WL_HAS(put)
-WL_HAS(scan)
-WL_HAS(cursor_next)
-WL_HAS(get_batch)
-#undef WL_HAS
-
-static bool wl_has_nothing(const kvs_shim *s) {
-  (void)s;
-  return true;
-}
-
 #define WL_PARAMS(a) .params = (a), .params_count = sizeof(a) / sizeof((a)[0])
 
 /* Iterations per timed batch: enough that one batch is well over the timer's resolution, few enough
@@ -296,34 +113,33 @@ static const wl_param wl_bytes[] = {{8, 16},      {64, 16},    {512, 16},    {40
                                     {32768, 1},   {262144, 1}, {1048576, 1}};
 static const wl_param wl_batch_n[] = {{1, 16}, {4, 16}, {16, 16}, {64, 1}, {256, 1}, {1024, 1}};
 
-const wl_def wl_loop = {.name = "loop", .batch = 256, .supported = wl_has_nothing,
-                        .setup = wl_setup_calib, .run = wl_run_loop, .teardown = wl_teardown_none};
+const wl_def wl_loop = {.name = "loop", .batch = 256, .loop = WL_LOOP_CONTROL, .setup = wl_setup_calib,
+                        .teardown = wl_teardown_none};
 
 const wl_def wl_defs[] = {
-    {.name = "noop", .batch = 256, .threads = true, .supported = wl_has_noop,
-     .setup = wl_setup_calib, .run = wl_run_noop, .teardown = wl_teardown_none},
-    {.name = "add/mode:latency", .batch = 256, .supported = wl_has_add,
-     .setup = wl_setup_calib, .run = wl_run_add_latency, .teardown = wl_teardown_none},
-    {.name = "add/mode:throughput", .batch = 256, .supported = wl_has_add,
-     .setup = wl_setup_calib, .run = wl_run_add_throughput, .teardown = wl_teardown_none},
-    {.name = "spin", .param_name = "n", WL_PARAMS(wl_spin_n), .supported = wl_has_spin,
-     .setup = wl_setup_calib, .run = wl_run_spin, .teardown = wl_teardown_none},
-    {.name = "get/mode:latency", .batch = 256, .threads = true, .supported = wl_has_get,
-     .setup = wl_setup_read, .run = wl_run_get_latency, .teardown = wl_teardown},
-    {.name = "get/mode:throughput", .batch = 256, .supported = wl_has_get,
-     .setup = wl_setup_read, .run = wl_run_get_throughput, .teardown = wl_teardown},
-    {.name = "get_miss", .batch = 256, .supported = wl_has_get,
-     .setup = wl_setup_read, .run = wl_run_get_miss, .teardown = wl_teardown},
-    {.name = "put", .param_name = "commit_every", WL_PARAMS(wl_put_every), .supported = wl_has_put,
-     .setup = wl_setup_put, .run = wl_run_put, .teardown = wl_teardown_put},
-    {.name = "get", .param_name = "bytes", WL_PARAMS(wl_bytes), .supported = wl_has_get,
-     .setup = wl_setup_bytes, .run = wl_run_bytes, .teardown = wl_teardown},
-    {.name = "scan/dir:upcall", .batch = 1, .ops = WL_SCAN_RECORDS, .supported = wl_has_scan,
-     .setup = wl_setup_scan, .run = wl_run_scan_upcall, .teardown = wl_teardown},
-    {.name = "scan/dir:downcall", .batch = 1, .ops = WL_SCAN_RECORDS, .supported = wl_has_cursor_next,
-     .setup = wl_setup_scan, .run = wl_run_scan_downcall, .teardown = wl_teardown},
-    {.name = "batch", .param_name = "n", WL_PARAMS(wl_batch_n), .ops_per_param = true,
-     .supported = wl_has_get_batch, .setup = wl_setup_batch, .run = wl_run_batch, .teardown = wl_teardown},
+    {.name = "noop", .batch = 256, .threads = true, .loop = WL_LOOP_NOOP,
+     .setup = wl_setup_calib, .teardown = wl_teardown_none},
+    {.name = "add/mode:latency", .batch = 256, .loop = WL_LOOP_ADD_LATENCY,
+     .setup = wl_setup_calib, .teardown = wl_teardown_none},
+    {.name = "add/mode:throughput", .batch = 256, .loop = WL_LOOP_ADD_THROUGHPUT,
+     .setup = wl_setup_calib, .teardown = wl_teardown_none},
+    {.name = "spin", .param_name = "n", WL_PARAMS(wl_spin_n), .loop = WL_LOOP_SPIN,
+     .setup = wl_setup_calib, .teardown = wl_teardown_none},
+    {.name = "get/mode:latency", .batch = 256, .threads = true, .loop = WL_LOOP_GET_LATENCY,
+     .setup = wl_setup_read, .teardown = wl_teardown},
+    {.name = "get/mode:throughput", .batch = 256, .loop = WL_LOOP_GET_THROUGHPUT,
+     .setup = wl_setup_read, .teardown = wl_teardown},
+    {.name = "get_miss", .batch = 256, .loop = WL_LOOP_GET_MISS, .setup = wl_setup_read, .teardown = wl_teardown},
+    {.name = "put", .param_name = "commit_every", WL_PARAMS(wl_put_every), .loop = WL_LOOP_PUT,
+     .setup = wl_setup_put, .teardown = wl_teardown_put},
+    {.name = "get", .param_name = "bytes", WL_PARAMS(wl_bytes), .loop = WL_LOOP_BYTES,
+     .setup = wl_setup_bytes, .teardown = wl_teardown},
+    {.name = "scan/dir:upcall", .batch = 1, .ops = WL_SCAN_RECORDS, .loop = WL_LOOP_SCAN_UPCALL,
+     .setup = wl_setup_scan, .teardown = wl_teardown},
+    {.name = "scan/dir:downcall", .batch = 1, .ops = WL_SCAN_RECORDS, .loop = WL_LOOP_SCAN_DOWNCALL,
+     .setup = wl_setup_scan, .teardown = wl_teardown},
+    {.name = "batch", .param_name = "n", WL_PARAMS(wl_batch_n), .ops_per_param = true, .loop = WL_LOOP_BATCH,
+     .setup = wl_setup_batch, .teardown = wl_teardown},
 };
 const size_t wl_defs_count = sizeof wl_defs / sizeof wl_defs[0];
 
@@ -340,21 +156,29 @@ void wl_write_workloads(FILE *f) {
 }
 
 /* ---- Rows and benchmarks ----------------------------------------------------------------------- */
-static wl_row *wl_rows_; /* the shim table's rows, then the raw-LMDB baseline; built once */
-static size_t wl_rows_count;
-static pthread_once_t wl_rows_once = PTHREAD_ONCE_INIT;
+/* The loops compiled in each row's own translation unit (bench/CMakeLists.txt, loops.h). */
+#define WL__LOOPS(name) extern const wl_loops wl_loops_##name;
+KVS_ROWS(WL__LOOPS)
+#undef WL__LOOPS
+extern const wl_loops wl_loops_fnptr, wl_loops_lmdb;
 
-static void wl_make_rows(void) {
-  if (!(wl_rows_ = calloc(kvs_shim_count + 1, sizeof *wl_rows_))) return;
-  for (size_t i = 0; i < kvs_shim_count; i++)
-    wl_rows_[wl_rows_count++] = (wl_row){.name = kvs_shims[i]->name, .shim = kvs_shims[i]};
-  wl_rows_[wl_rows_count++] = (wl_row){.name = wl_lmdb_row.name, .shim = &wl_lmdb_row};
-}
+/* Every row of the shim table in its order, then the direct row reached through the table's function
+ * pointer (what an indirect call adds), then the raw-LMDB baseline. */
+static const wl_row wl_rows_[] = {
+#define WL__ROW(row) {.name = #row, .shim = &kvs_shim_##row, .loops = &wl_loops_##row},
+    KVS_ROWS(WL__ROW)
+#undef WL__ROW
+    {.name = "fnptr", .shim = &kvs_shim_direct, .loops = &wl_loops_fnptr},
+    {.name = "lmdb", .shim = &wl_lmdb_row, .loops = &wl_loops_lmdb},
+};
 
 const wl_row *wl_rows(size_t *count) {
-  pthread_once(&wl_rows_once, wl_make_rows);
-  *count = wl_rows_count; /* 0 when out of memory */
+  *count = sizeof wl_rows_ / sizeof wl_rows_[0];
   return wl_rows_;
+}
+
+bool wl_row_runs(const wl_row *r, const wl_def *w) {
+  return r->loops->run[w->loop] && (!r->only || strcmp(r->only, w->name) == 0);
 }
 
 static int wl_add_bench(wl_bench *b, const wl_row *r, const wl_def *w, const wl_param *p, int threads) {
@@ -383,7 +207,7 @@ wl_bench *wl_benches(const wl_row *rows, size_t nrows, size_t *count) {
   for (size_t r = 0; r < nrows; r++) {
     for (size_t i = 0; i < wl_defs_count; i++) {
       const wl_def *w = &wl_defs[i];
-      if (!w->supported(rows[r].shim) || (rows[r].only && strcmp(rows[r].only, w->name) != 0)) continue;
+      if (!wl_row_runs(&rows[r], w)) continue;
       size_t np = w->param_name ? w->params_count : 1;
       for (size_t k = 0; k < np; k++)
         for (int t = 1; t <= (w->threads ? 2 : 1); t++)
@@ -401,6 +225,7 @@ int wl_open_row(const wl_row *r, const char *scratch, kvs_obj *env, const char *
     return KV_E_INTERNAL;
   }
   int rc = s->init ? s->init(why) : 0;
+  if (!rc && r->loops->init) rc = r->loops->init(why); /* the loops' own copy of the row (dlopen) */
   if (rc) return rc;
   char path[4096];
   snprintf(path, sizeof path, "%s/%s.kv", scratch, r->name);

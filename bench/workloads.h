@@ -4,7 +4,9 @@
  * A workload is a loop of N iterations through one row (a shim of shims/shim.h, the raw-LMDB
  * baseline, or a validation variant), with its own setup and teardown. Its table entry says what it
  * is: its name, its parameter and values, the iterations per timed batch, the engine operations per
- * iteration, whether it also runs on two threads, and which rows can run it. The control workload
+ * iteration, whether it also runs on two threads, and which loop it runs. The loops themselves
+ * (loops.h) are compiled once per row, in the row's own translation unit, so each row's loop holds
+ * that mechanism's own call site; a row runs the workloads whose loop it has. The control workload
  * `loop` is the same loop with nothing in it.
  *
  * Every workload checks what it gets back (return codes, lengths, the identity embedded in each
@@ -28,7 +30,8 @@ extern "C" {
 
 /* State of one workload in one thread. */
 typedef struct wl_ctx {
-  const kvs_shim *s;
+  const kvs_shim *s;      /* the row's table entry: setup and teardown (not timed) go through it */
+  const wl_data *d;       /* the data set's tables */
   kvs_obj env;
   kvs_obj txn;            /* the thread's transaction (read, or write for put), or 0 */
   size_t param;           /* the workload's parameter (bytes, batch size, spin n, commit interval) */
@@ -41,6 +44,21 @@ typedef struct wl_ctx {
   size_t *key_lens, *val_lens;
   uint64_t expect;        /* a precomputed answer (spin) */
 } wl_ctx;
+
+/** The loops a row can run (loops.h); a row's wl_loops has NULL for those it has no calls for. */
+typedef enum wl_loop_id {
+  WL_LOOP_CONTROL, WL_LOOP_NOOP, WL_LOOP_ADD_LATENCY, WL_LOOP_ADD_THROUGHPUT, WL_LOOP_SPIN,
+  WL_LOOP_GET_LATENCY, WL_LOOP_GET_THROUGHPUT, WL_LOOP_GET_MISS, WL_LOOP_BYTES, WL_LOOP_PUT,
+  WL_LOOP_SCAN_UPCALL, WL_LOOP_SCAN_DOWNCALL, WL_LOOP_BATCH,
+  WL_LOOP_COUNT
+} wl_loop_id;
+
+typedef int (*wl_run_fn)(wl_ctx *c, uint64_t n); /* n iterations; 0 or an error */
+
+typedef struct wl_loops {
+  int (*init)(const char **why);  /* the loops' copy of the row's init (dlopen resolves there), or NULL */
+  wl_run_fn run[WL_LOOP_COUNT];
+} wl_loops;
 
 /** One value of a workload's parameter, and the iterations per timed batch at that value. */
 typedef struct wl_param {
@@ -57,18 +75,25 @@ typedef struct wl_def {
   size_t ops;              /* engine operations per iteration (scan: its records); 0 means 1 */
   bool ops_per_param;      /* the operations per iteration are the parameter's value (batch/n:N) */
   bool threads;            /* also run on two threads at once (name/threads:2) */
-  bool (*supported)(const kvs_shim *s); /* whether row s has what the loop calls */
+  wl_loop_id loop;         /* the loop it times; rows without that loop skip it */
   int (*setup)(wl_ctx *c, const kvs_shim *s, kvs_obj env, size_t param);
-  int (*run)(wl_ctx *c, uint64_t n); /* n iterations; 0 or an error */
   void (*teardown)(wl_ctx *c);
 } wl_def;
 
-/** A row of benchmarks: a shim under a name, running every workload it supports or only one. */
+/** A row of benchmarks: a shim under a name, with the loops compiled against its calls, running
+ *  every workload it has a loop for, or only one. */
 typedef struct wl_row {
   const char *name;  /* c/<name>/... */
   const kvs_shim *shim;
+  const wl_loops *loops;
   const char *only;  /* NULL, or the one workload (wl_def.name) this row runs */
 } wl_row;
+
+/** Whether row r runs workload w. */
+bool wl_row_runs(const wl_row *r, const wl_def *w);
+
+/** The loop of benchmark b's workload on its row. */
+#define WL_RUN(b) ((b)->row->loops->run[(b)->def->loop])
 
 /** One benchmark: a row, a workload and a parameter value, with its name and what the harness needs. */
 typedef struct wl_bench {
@@ -86,7 +111,8 @@ extern const wl_def wl_defs[];
 extern const size_t wl_defs_count;
 extern const wl_def wl_loop;
 
-/** The rows a run measures: every shim of the shim table, then the raw-LMDB baseline. */
+/** The rows a run measures: every shim of the shim table, then fnptr (the direct row through the
+ *  table's function pointers), then the raw-LMDB baseline. */
 const wl_row *wl_rows(size_t *count);
 /** The rows --validate measures (validate_rows.c): direct, its A/A twin and its delay variants. */
 const wl_row *wl_validate_rows(size_t *count);
@@ -112,6 +138,10 @@ kv_options wl_env_options(void);
 /** The raw-LMDB baseline row: env_open, env_close, txn_begin, txn_abort and get only, straight on
  *  mdb_* with the engine's flags and the same copy into the caller's buffer. */
 extern const kvs_shim wl_lmdb_row;
+
+static inline uint32_t wl_get32(const unsigned char *p) {
+  return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
 
 /* Zero, computed from x by an instruction the processor must wait for: it chains one call's
  * argument to the previous call's result (latency mode), which the compiler cannot fold away. */

@@ -83,6 +83,18 @@ typedef struct kvs_shim {
     .cursor_next = kvs__cursor_next, .cursor_close = kvs__cursor_close, .scan = kvs__scan          \
   }
 
+/** How a row file names its row object: `KVS_ROW_OBJECT(x) = KVS_SHIM_ROW("x");` is the row
+ *  kvs_shim_x. A file that includes a row's source for its functions alone — the benchmark loops of
+ *  bench/, compiled in the row's own translation unit so that the row's calls inline into them —
+ *  defines KVS_ROW_FUNCTIONS_ONLY first: the object is then a private copy nothing uses (which keeps
+ *  every function referenced), and the real row stays the one in the shim table. */
+#define KVS_ROW_OBJECT(row) KVS__ROW_OBJECT(row) /* (expands a row name given as a macro first) */
+#if defined(KVS_ROW_FUNCTIONS_ONLY)
+#define KVS__ROW_OBJECT(row) __attribute__((unused)) static const kvs_shim kvs__row_functions_##row
+#else
+#define KVS__ROW_OBJECT(row) const kvs_shim kvs_shim_##row
+#endif
+
 /** Every row, in a fixed order: the kvs_row() list of shims/CMakeLists.txt (direct, plt, dlopen,
  *  handle, marshal). Adding a row is one file defining `const kvs_shim kvs_shim_<name>` (with
  *  KVS_SHIM_ROW) and one line in that list; nothing here changes. */

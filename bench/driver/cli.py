@@ -420,10 +420,12 @@ def icount(build: Path, data: str, names: list[str], out: Path, tmp: str) -> boo
     vlog = os.path.join(tmp, "valgrind.log")
     arch = os.uname().machine
     with open(vlog, "wb") as err:
-        # ASLR off for the counted process, so nothing address-dependent varies between runs.
-        p = subprocess.run(["setarch", arch, "-R", "valgrind", "--tool=callgrind", "--instr-atstart=no",
-                            f"--callgrind-out-file={dumps}/cg.%p", str(build / "bench" / "ffibench_icount"),
-                            data, *names], stdout=subprocess.DEVNULL, stderr=err)
+        # ASLR off for the counted process, so nothing address-dependent varies between runs; PLT
+        # stubs counted (callgrind skips part of them by default, which hid the PLT's jump).
+        p = subprocess.run(["setarch", arch, "-R", "valgrind", "--tool=callgrind", "--skip-plt=no",
+                            "--instr-atstart=no", f"--callgrind-out-file={dumps}/cg.%p",
+                            str(build / "bench" / "ffibench_icount"), data, *names],
+                           stdout=subprocess.DEVNULL, stderr=err)
     if p.returncode != 0:
         print(open(vlog, encoding="utf-8", errors="replace").read()[-2000:], file=sys.stderr)
     q = subprocess.run([PY, str(LIB / "icount.py"), dumps, str(out / "icount.json")])

@@ -14,7 +14,7 @@ import sys
 
 import results
 
-MECH_ORDER = ["direct", "plt", "dlopen", "handle", "marshal", "lmdb"]
+MECH_ORDER = ["direct", "plt", "dlopen", "fnptr", "handle", "marshal", "lmdb"]
 
 
 def fmt(x, digits=2):

@@ -74,4 +74,4 @@ static int kvs__scan(kvs_obj txn, const void *lo, size_t lo_len, const void *hi,
   return kvh_scan(txn, lo, lo_len, hi, hi_len, fn, payload, count);
 }
 
-const kvs_shim kvs_shim_handle = KVS_SHIM_ROW("handle");
+KVS_ROW_OBJECT(handle) = KVS_SHIM_ROW("handle");

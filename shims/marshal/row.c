@@ -404,4 +404,4 @@ static int kvs__init(const char **why) {
   return KV_OK;
 }
 
-const kvs_shim kvs_shim_marshal = KVS_SHIM_ROW("marshal");
+KVS_ROW_OBJECT(marshal) = KVS_SHIM_ROW("marshal");

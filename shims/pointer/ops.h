@@ -140,6 +140,10 @@ static int kvs__init(const char **why);
 #define KVS__STR2(x) #x
 #define KVS__STR(x) KVS__STR2(x)
 
-KVS_ROW_ATTR const kvs_shim KVS__CAT(kvs_shim_, KVS_ROW) = KVS_SHIM_ROW(KVS__STR(KVS_ROW));
+#if defined(KVS_ROW_FUNCTIONS_ONLY)
+KVS_ROW_OBJECT(KVS_ROW) = KVS_SHIM_ROW(KVS__STR(KVS_ROW));
+#else
+KVS_ROW_ATTR KVS_ROW_OBJECT(KVS_ROW) = KVS_SHIM_ROW(KVS__STR(KVS_ROW));
+#endif
 
 #endif /* FFIBENCH_POINTER_OPS_H */

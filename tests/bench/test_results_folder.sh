@@ -61,7 +61,7 @@ check "summary shows the control and the shims" grep -q "control loop" "$dir/sum
 "$build/bench/ffibench_dataset" "$tmp/data"
 count() { # count N: a callgrind run of a few workloads into $tmp/icount-N.json
   mkdir -p "$tmp/cg$1"
-  setarch "$(uname -m)" -R valgrind --tool=callgrind --instr-atstart=no \
+  setarch "$(uname -m)" -R valgrind --tool=callgrind --skip-plt=no --instr-atstart=no \
     --callgrind-out-file="$tmp/cg$1/cg.%p" "$build/bench/ffibench_icount" "$tmp/data" \
     c/control/loop c/{direct,handle,marshal}/{noop,add/mode:latency,get/mode:latency} >/dev/null 2>&1 &&
     /usr/bin/python3 "$root/scripts/lib/icount.py" "$tmp/cg$1" "$tmp/icount-$1.json" >/dev/null

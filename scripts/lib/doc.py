@@ -238,7 +238,7 @@ h2 { font-size: 20px; margin: 32px 0 8px; padding-top: 8px; border-top: 1px soli
 h3 { font-size: 16px; margin: 20px 0 6px; }
 p, ul { margin: 6px 0 12px; }
 code { font: 13px "DejaVu Sans Mono", Menlo, Consolas, monospace; background: #f3f5f7;
-       padding: 1px 4px; border-radius: 3px; overflow-wrap: anywhere; }
+       padding: 1px 4px; border-radius: 3px; overflow-wrap: break-word; }
 table { border-collapse: collapse; font-size: 13px; margin: 8px 0 16px; max-width: 100%; }
 th, td { padding: 3px 8px; border-bottom: 1px solid #e3e7eb; text-align: left; vertical-align: top; }
 th { background: #f6f8fa; border-bottom: 2px solid #d0d7de; }

@@ -56,11 +56,13 @@ def grid(heights, ncols, legend_row=0.0):
     panel i's height in inches (a row of panels is as tall as its tallest). With legend_row > 0, a row
     of that height above the panels for one legend shared by all (legend_row_axes). Returns (fig,
     axes of the panels, the legend row's axes or None); cells left over are not drawn."""
+    wanted = ncols
     ncols = max(1, min(ncols, len(heights)))
     nrows = -(-len(heights) // ncols)
     row_h = [max(heights[r * ncols:(r + 1) * ncols]) for r in range(nrows)]
     ratios = ([legend_row] if legend_row else []) + row_h
-    fig = plt.figure(figsize=(WIDE, sum(ratios)), layout="constrained")
+    # fewer panels than a row holds: each as wide as in a full row, not stretched
+    fig = plt.figure(figsize=(WIDE * ncols / wanted, sum(ratios)), layout="constrained")
     gs = fig.add_gridspec(len(ratios), ncols, height_ratios=ratios)
     top = 1 if legend_row else 0
     legend_ax = None

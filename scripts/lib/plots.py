@@ -97,9 +97,17 @@ def legend_right(ax, title=None):
 
 
 def legend_row(ax, handles, labels, ncols):
-    """One legend for a whole figure, in the row grid() kept for it."""
-    tag_legend(ax.legend(handles, labels, loc="center", ncols=min(ncols, len(handles)), fontsize=8.5,
-                         handletextpad=0.4, columnspacing=1.8, borderaxespad=0))
+    """One legend for a whole figure, in the row grid() kept for it: as many columns as fit in the
+    figure's width (at most ncols), so no entry is cut off at its edges."""
+    fig = ax.figure
+    renderer = fig.canvas.get_renderer()
+    for n in range(min(ncols, len(handles)), 0, -1):
+        legend = ax.legend(handles, labels, loc="center", ncols=n, fontsize=8.5, handletextpad=0.4,
+                           columnspacing=1.8, borderaxespad=0)
+        if n == 1 or legend.get_window_extent(renderer).width <= 0.97 * fig.bbox.width:
+            break
+        legend.remove()
+    tag_legend(legend)
 
 
 def proxy(colour, marker, label, line=False):

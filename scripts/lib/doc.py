@@ -272,7 +272,8 @@ def md_row(cells):
 def inline(text):
     """Escapes text for HTML, then turns `code` and **bold** into tags."""
     out = html.escape(str(text), quote=False)
-    out = re.sub(r"`([^`]+)`", r"<code>\1</code>", out)
+    # a long name (c/dotnet-nativeaot-static/dllimport/get/mode:throughput) may break after a slash
+    out = re.sub(r"`([^`]+)`", lambda m: "<code>" + m.group(1).replace("/", "/<wbr>") + "</code>", out)
     return re.sub(r"\*\*([^*]+)\*\*", r"<strong>\1</strong>", out)
 
 

@@ -1,16 +1,22 @@
 #!/usr/bin/python3
 """report.py — a results folder as a report people can trust: report.md and a self-contained
-report.html (charts inlined as SVG) in the folder, with every chart also saved beside them as SVG
-(the cost ladder as PNG too, for the README).
+report.html (charts inlined as SVG, no scripts, nothing fetched; parts folded in <details>, which
+open without JavaScript) in the folder, every chart also beside them as SVG (the answer and the cost
+ladder as PNG too, for the README), and report.png, the whole page as Chromium shows it at 1400 px
+(browser.py; said on stderr when Chromium is missing).
 
 Usage: report.py RESULTS_DIR
 
-What is in it, in order: the run's conditions with warnings about anything that makes its numbers
-less trustworthy (each with what to do); a line per runtime (the cheapest way to call the engine,
-and from which value size and batch size the boundary costs under 5 % of the work); the cost
-ladder; the boundary next to the engine's own work; payload curves; batching; instructions per
-call; process start and first call; thread scaling; the --validate verdict when there is one; and
-every benchmark's median, 95 % CI, CV, raw and net. Whatever the folder lacks is said in a note.
+What is in it, in order: a table of contents; the answer (each runtime's cheapest way to call the
+engine on one chart, with its CI; two sentences on the origin sample's claim, made from the run's
+figures; a line per runtime with the value and batch size from which the boundary costs under 5 %
+of the work); the run's conditions in one line (the whole table folded) and a warning, one line
+each, for anything that makes its numbers less trustworthy, with what to do (noise.py adds the
+measurements' own: outliers and slow first runs, as hyperfine warns); the origin sample's question in
+full where C# runtimes ran; the cost ladder; the boundary next to the engine's own work; payload and
+batching curves, one panel per runtime; process start and first call, one panel per runtime; thread
+scaling; instructions per call; the --validate verdict when there is one; and every benchmark's
+median, 95 % CI, CV, raw and net. Whatever the folder lacks is said in a note.
 
 Every timing file of the folder is read alike (results.py), so other runtimes' benchmarks join the
 same charts. The definitions behind each figure are written into the report's last section.

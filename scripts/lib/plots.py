@@ -43,18 +43,18 @@ def colours(keys):
     return {k: PALETTE[i % len(PALETTE)] for i, k in enumerate(keys)}
 
 
-def figure(rows=None, ncols=1, height=None, width=WIDTH):
+def figure(rows=None, ncols=1, height=None):
     """A figure of one chart (or ncols side by side); tall enough for `rows` labelled rows when given."""
     if height is None:
         height = 3.4 if rows is None else max(1.6, 0.9 + 0.24 * rows)
-    fig, axes = plt.subplots(1, ncols, figsize=(width, height), layout="constrained", squeeze=False)
+    fig, axes = plt.subplots(1, ncols, figsize=(WIDTH, height), layout="constrained", squeeze=False)
     return fig, list(axes[0])
 
 
 def grid(heights, ncols, legend_row=0.0):
     """Small multiples: len(heights) panels, ncols to a row, the whole column wide; heights[i] is
     panel i's height in inches (a row of panels is as tall as its tallest). With legend_row > 0, a row
-    of that height above the panels for one legend shared by all (legend_row_axes). Returns (fig,
+    of that height above the panels for one legend shared by all (see legend_row). Returns (fig,
     axes of the panels, the legend row's axes or None); cells left over are not drawn."""
     wanted = ncols
     ncols = max(1, min(ncols, len(heights)))
@@ -87,13 +87,13 @@ def tag_legend(legend):
     return legend
 
 
-def legend_right(ax, title=None):
+def legend_right(ax):
     """The legend beside the panel, one entry a line: entries cannot run into each other or into the
     data, and constrained layout leaves it room."""
     handles, labels = ax.get_legend_handles_labels()
     if handles:
         tag_legend(ax.legend(handles, labels, loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0,
-                             handlelength=1.6, handletextpad=0.4, fontsize=8, title=title))
+                             handlelength=1.6, handletextpad=0.4, fontsize=8))
 
 
 def legend_row(ax, handles, labels, ncols):
@@ -110,10 +110,10 @@ def legend_row(ax, handles, labels, ncols):
     tag_legend(legend)
 
 
-def proxy(colour, marker, label, line=False):
-    """A legend entry for a series drawn in several panels."""
+def proxy(colour, marker, label):
+    """A legend entry for a series of dots drawn in several panels."""
     from matplotlib.lines import Line2D
-    return Line2D([], [], color=colour, marker=marker, ls="-" if line else "none", ms=5.5, label=label)
+    return Line2D([], [], color=colour, marker=marker, ls="none", ms=5.5, label=label)
 
 
 def time_axis(ax, which="x"):

@@ -722,19 +722,21 @@ def best_c(run, base, param):
     return min(cands, key=score)
 
 
-def mechanism_colours(rms):
-    """A colour per mechanism name (handle, marshal, dllimport...), the same in every panel, as long as
-    the palette has enough; otherwise per panel (rms grouped by runtime get distinct colours there)."""
+def mechanism_styles(rms):
+    """{rm: (colour, marker)}: one per mechanism name (handle, marshal, dllimport...), the same in
+    every panel, as long as the palette has enough colours; otherwise per panel (distinct there)."""
     names = []
     for rm in rms:
         if rm.split("/", 1)[1] not in names:
             names.append(rm.split("/", 1)[1])
     if len(names) <= len(plots.PALETTE):
-        by_name = plots.colours(names)
-        return {rm: by_name[rm.split("/", 1)[1]] for rm in rms}
+        return {rm: (plots.PALETTE[names.index(rm.split("/", 1)[1])],
+                     plots.MARKERS[names.index(rm.split("/", 1)[1]) % len(plots.MARKERS)]) for rm in rms}
     out = {}
     for rt in {rm.split("/")[0] for rm in rms}:
-        out.update(plots.colours([rm for rm in rms if rm.split("/")[0] == rt]))
+        mine = [rm for rm in rms if rm.split("/")[0] == rt]
+        out.update({rm: (plots.PALETTE[i % len(plots.PALETTE)], plots.MARKERS[i % len(plots.MARKERS)])
+                    for i, rm in enumerate(mine)})
     return out
 
 
@@ -758,12 +760,13 @@ def section_curve(d, run, base, param, title, xlabel, unit, xunit, file, about):
     crossing = [rm for rm in rms if run.bench(rm, "noop")]
     runtimes = [rt for rt in run.runtimes if any(rm.split("/")[0] == rt for rm in rms)]
     ref = best_c(run, base, param)
-    colours = mechanism_colours(rms)
+    styles = mechanism_styles(rms)
     ns = sorted({n for rm in rms for n, _ in run.family(rm, base, param)})
     fig, axes, _ = plots.grid([3.0] * len(runtimes), 3)
     for ax, rt in zip(axes, runtimes):
         mine = [rm for rm in rms if rm.split("/")[0] == rt]
-        lines = [curve_line(run, rm, base, param, colours[rm], rm.split("/", 1)[1]) for rm in mine]
+        lines = [curve_line(run, rm, base, param, styles[rm][0], rm.split("/", 1)[1], marker=styles[rm][1])
+                 for rm in mine]
         if ref and ref not in mine:
             lines.insert(0, curve_line(run, ref, base, param, "#8c959f", f"C's best ({ref})", ls="--",
                                        marker="", whiskers=False))

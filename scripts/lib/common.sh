@@ -12,6 +12,21 @@ FFIBENCH_ANALYSIS_PACKAGES=(python3 python3-numpy python3-scipy python3-matplotl
 FFIBENCH_PACKAGES=(build-essential cmake ninja-build pkg-config liblmdb-dev libbenchmark-dev
                    hyperfine valgrind clang-14 libclang-rt-14-dev "${FFIBENCH_ANALYSIS_PACKAGES[@]}")
 
+# What the browser test needs (tests/browser/): Debian's Chromium, which also makes each results
+# folder's report.png, and Node.js for playwright-core (pinned in tests/browser/package-lock.json).
+FFIBENCH_BROWSER_PACKAGES=(chromium nodejs)
+
+# ffibench_browser_setup: the browser test's Debian packages (npm too, where no npm came with
+# nodejs), then playwright-core into tests/browser/node_modules with `npm ci`: exactly the locked
+# version, nothing else downloaded (playwright-core fetches no browser; it drives /usr/bin/chromium).
+ffibench_browser_setup() {
+  ffibench_require_packages "${FFIBENCH_BROWSER_PACKAGES[@]}"
+  command -v npm >/dev/null || ffibench_require_packages npm
+  ffibench_log "installing playwright-core (tests/browser, npm ci)"
+  ( cd "$FFIBENCH_ROOT/tests/browser" &&
+    PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error >/dev/null )
+}
+
 # The Debian packages the runtimes need (bench/runtimes/*/packages: one per line, # comments and
 # blank lines allowed; a file may hold only comments). Every file is read, whatever the one before held.
 ffibench_runtime_packages() {

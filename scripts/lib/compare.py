@@ -3,7 +3,8 @@
 or, with --baseline, every mechanism of one run as a multiple of one of them.
 
   compare.py OLD NEW [--threshold PCT] [--alpha A] [--out DIR] [--regressions-only]
-  compare.py --baseline RUNTIME/MECHANISM RUN [--alpha A] [--out DIR]
+                     [--metric real_time|cpu_time] [--json FILE]
+  compare.py --baseline RUNTIME/MECHANISM RUN [--alpha A] [--out DIR] [--metric M] [--json FILE]
 
 For each benchmark in both folders (matched by name) it compares them as the driver measured them:
 repetitions (ns per operation) within forks (processes), the process being the unit of replication
@@ -20,13 +21,23 @@ repetitions (ns per operation) within forks (processes), the process being the u
   be significant (the smallest p is 0.33); five against five can (0.008). Folders from before the
   driver have no fork labels: each repetition counts as its own fork there, as their harnesses
   assumed.
-Raw times are compared (the control loop is the same code on both sides). In --baseline mode the
+Raw times are compared (the control loop is the same code on both sides): google-benchmark's
+real_time (wall clock) by default, its cpu_time (the measuring threads' CPU time) with --metric
+cpu_time — the same test on either. In --baseline mode the
 figures are net of each runtime's control loop, since there the question is what one call costs
 next to another: ratio = median(mechanism) / median(baseline), workload by workload.
 
 It prints a table, writes compare.md, compare.svg and compare.png (baseline-<mechanism>.* in
 --baseline mode) into --out or else NEW (RUN), and lists benchmarks found on one side only, failed
 benchmarks and the differences between the two runs' provenance (machine, build, libraries...).
+--json FILE also writes the whole diff for programs (as google-benchmark's compare.py
+--dump_to_json): {"old", "new", "metric", "alpha", "threshold", "summary": {"compared", "slower",
+"faster", "beyond_threshold": [names]}, "benchmarks": [{"name", "old", "new" (ns per operation),
+"ratio", "ratio_ci", "change", "change_ci" (ratio - 1), "p", "significant", "verdict" ("slower",
+"faster" or ""), "beyond_threshold", "forks_old", "forks_new"}], "only_old", "only_new", "failed",
+"provenance_differences": [{"field", "old", "new"}], "warnings"}; numbers that do not exist (a CI
+with too few forks) are null. In --baseline mode: {"run", "baseline", "metric", "alpha", "ratios":
+[{"workload", "mechanism", "ratio", "ratio_ci", "p", "significant"}]}.
 
 Exit status:
   0  compared; no significant change beyond --threshold (always 0 without --threshold, and in
@@ -216,9 +227,44 @@ def change_chart(rows, threshold, out_dir, name):
     return plots.save(fig, out_dir, name, png=True)
 
 
-def run_compare(old_dir, new_dir, threshold, alpha, out_dir, regressions_only):
-    old_benches, old_files = results.load_timing(old_dir)
-    new_benches, new_files = results.load_timing(new_dir)
+def number(x):
+    """A float for JSON: None where there is none (nan, inf)."""
+    return None if doc.missing(x) else float(x)
+
+
+def write_json(path, data):
+    d = os.path.dirname(os.path.abspath(path))
+    os.makedirs(d, exist_ok=True)
+    with open(path, "w", encoding="utf-8") as f:
+        json.dump(data, f, indent=2, allow_nan=False)
+        f.write("\n")
+
+
+def diff_json(old_dir, new_dir, metric, alpha, threshold, regressions_only, rows, only_old, only_new, failed,
+              diffs, warnings):
+    """The comparison as data (the --json file)."""
+    benches = []
+    for r in rows:
+        word, trips = verdict(r, threshold, regressions_only)
+        lo, hi = r["ci"]
+        benches.append({"name": r["name"], "old": number(r["old"]), "new": number(r["new"]),
+                        "ratio": number(r["ratio"]), "ratio_ci": [number(lo), number(hi)],
+                        "change": number(r["ratio"] - 1), "change_ci": [number(lo - 1), number(hi - 1)],
+                        "p": number(r["p"]), "significant": r["significant"], "verdict": word,
+                        "beyond_threshold": trips, "forks_old": r["n_old"], "forks_new": r["n_new"]})
+    return {"old": os.path.abspath(old_dir), "new": os.path.abspath(new_dir), "metric": metric, "alpha": alpha,
+            "threshold": threshold, "regressions_only": regressions_only,
+            "summary": {"compared": len(rows), "slower": sum(1 for b in benches if b["verdict"] == "slower"),
+                        "faster": sum(1 for b in benches if b["verdict"] == "faster"),
+                        "beyond_threshold": [b["name"] for b in benches if b["beyond_threshold"]]},
+            "benchmarks": benches, "only_old": only_old, "only_new": only_new, "failed": failed,
+            "provenance_differences": [{"field": k, "old": a, "new": b} for k, a, b in diffs],
+            "warnings": warnings}
+
+
+def run_compare(old_dir, new_dir, threshold, alpha, out_dir, regressions_only, metric="real_time", json_path=None):
+    old_benches, old_files = results.load_timing(old_dir, metric)
+    new_benches, new_files = results.load_timing(new_dir, metric)
     rows, only_old, only_new, failed = compare_runs(old_benches, new_benches, alpha)
     if not rows:
         print(f"compare: no benchmark timed in both {old_dir} and {new_dir}", file=sys.stderr)
@@ -245,7 +291,8 @@ def run_compare(old_dir, new_dir, threshold, alpha, out_dir, regressions_only):
     faster = sum(1 for r in rows if r["significant"] and r["ratio"] < 1)
     d.para(f"{len(rows)} benchmarks in both: **{slower} significantly slower, {faster} significantly faster** "
            f"(Mann–Whitney p < {alpha:g} and the {level} bootstrap CI of the ratio of medians leaves out "
-           f"no change). Times are ns per operation, raw (control loop included on both sides)."
+           f"no change). Times are ns per operation of google-benchmark's `{metric}`, raw (control loop "
+           f"included on both sides)."
            + (f" Threshold: {threshold:g} %{' (slowdowns only)' if regressions_only else ''}; "
               f"{len(tripped)} exceed it." if threshold is not None else ""))
     hopeless = [r for r in rows if min_p(r["n_old"], r["n_new"]) >= alpha]
@@ -282,7 +329,7 @@ def run_compare(old_dir, new_dir, threshold, alpha, out_dir, regressions_only):
     print(f"OLD {os.path.abspath(old_dir)}\nNEW {os.path.abspath(new_dir)}\n")
     print("\n".join(text_table(header, table)))
     print(f"\n{len(rows)} compared: {slower} significantly slower, {faster} significantly faster "
-          f"(alpha {alpha:g}; change = median NEW / median OLD - 1; CI {level} bootstrap)")
+          f"(alpha {alpha:g}; {metric}; change = median NEW / median OLD - 1; CI {level} bootstrap)")
     for n in only_old:
         print(f"only in OLD: {n}")
     for n in only_new:
@@ -299,7 +346,13 @@ def run_compare(old_dir, new_dir, threshold, alpha, out_dir, regressions_only):
         print("\nprovenance differences:")
         for k, a, b in diffs:
             print(f"  {k}: {a} -> {b}")
-    print(f"\nwritten: {os.path.join(out_dir, 'compare.md')}, compare.svg, compare.png")
+    if json_path:
+        warnings = ([too_few] if too_few else []) + [f"skipped {x}" for x in skipped] + \
+                   [f"{t} was cut short (an interrupted run)" for t in truncated]
+        write_json(json_path, diff_json(old_dir, new_dir, metric, alpha, threshold, regressions_only, rows,
+                                        only_old, only_new, failed, diffs, warnings))
+    print(f"\nwritten: {os.path.join(out_dir, 'compare.md')}, compare.svg, compare.png"
+          + (f", {json_path}" if json_path else ""))
     if tripped:
         print(f"\nFAIL: {len(tripped)} significant change(s) beyond {threshold:g} %: " + ", ".join(tripped))
         return 1
@@ -327,8 +380,8 @@ def baseline_ratios(benches, baseline, alpha):
     return out
 
 
-def run_baseline(baseline, run_dir, alpha, out_dir):
-    benches, _ = results.load_timing(run_dir)
+def run_baseline(baseline, run_dir, alpha, out_dir, metric="real_time", json_path=None):
+    benches, _ = results.load_timing(run_dir, metric)
     if not any(f"{b.runtime}/{b.mechanism}" == baseline and b.samples for b in benches.values()):
         print(f"compare: no benchmark of {baseline} in {run_dir}", file=sys.stderr)
         return 2
@@ -376,7 +429,15 @@ def run_baseline(baseline, run_dir, alpha, out_dir):
     print(f"RUN {os.path.abspath(run_dir)}: median / median of {baseline} (net), "
           f"[{level} bootstrap CI], * significant at alpha {alpha:g}\n")
     print("\n".join(text_table(["workload"] + rms, table)))
-    print(f"\nwritten: {os.path.join(out_dir, name + '.md')}, {name}.svg, {name}.png")
+    if json_path:
+        write_json(json_path, {"run": os.path.abspath(run_dir), "baseline": baseline, "metric": metric, "alpha": alpha,
+                               "ratios": [{"workload": w, "mechanism": rm, "ratio": number(r["ratio"]),
+                                           "ratio_ci": [number(r["ci"][0]), number(r["ci"][1])],
+                                           "p": number(r["p"]), "significant": r["significant"]}
+                                          for (w, rm), r in sorted(ratios.items(), key=lambda kv: (
+                                              summary.workload_key(kv[0][0]), kv[0][1]))]})
+    print(f"\nwritten: {os.path.join(out_dir, name + '.md')}, {name}.svg, {name}.png"
+          + (f", {json_path}" if json_path else ""))
     return 0
 
 
@@ -394,6 +455,9 @@ def main(argv):
     p.add_argument("--regressions-only", action="store_true", help="only slowdowns trip --threshold")
     p.add_argument("--baseline", metavar="RUNTIME/MECHANISM",
                    help="compare the mechanisms of one RUN with this one, e.g. c/direct")
+    p.add_argument("--metric", choices=results.METRICS, default="real_time",
+                   help="which time to compare: real_time (wall clock, default) or cpu_time")
+    p.add_argument("--json", metavar="FILE", help="also write the whole comparison as JSON to FILE")
     args = p.parse_args(argv)
     if not 0 < args.alpha < 1:
         p.error("--alpha must be between 0 and 1")
@@ -407,9 +471,9 @@ def main(argv):
             p.error(f"not a folder: {f}")
     try:
         if args.baseline:
-            return run_baseline(args.baseline, args.folders[0], args.alpha, args.out)
+            return run_baseline(args.baseline, args.folders[0], args.alpha, args.out, args.metric, args.json)
         return run_compare(args.folders[0], args.folders[1], args.threshold, args.alpha, args.out,
-                           args.regressions_only)
+                           args.regressions_only, args.metric, args.json)
     except (OSError, json.JSONDecodeError) as e:
         print(f"compare: {e}", file=sys.stderr)
         return 2

@@ -32,7 +32,8 @@ plt.rcParams.update({
     "legend.fontsize": 8,
 })
 
-WIDTH = 7.5  # inches: the report's column
+WIDTH = 9.0   # inches: a chart of its own (864 px at 96 dpi, the size it is shown at)
+WIDE = 12.5   # inches: small multiples, the report's whole column (1200 px)
 MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")
 PALETTE = plt.get_cmap("tab10").colors + plt.get_cmap("Dark2").colors
 
@@ -43,11 +44,76 @@ def colours(keys):
 
 
 def figure(rows=None, ncols=1, height=None):
-    """A figure one report column wide; tall enough for `rows` labelled rows when given."""
+    """A figure of one chart (or ncols side by side); tall enough for `rows` labelled rows when given."""
     if height is None:
         height = 3.4 if rows is None else max(1.6, 0.9 + 0.24 * rows)
     fig, axes = plt.subplots(1, ncols, figsize=(WIDTH, height), layout="constrained", squeeze=False)
     return fig, list(axes[0])
+
+
+def grid(heights, ncols, legend_row=0.0):
+    """Small multiples: len(heights) panels, ncols to a row, the whole column wide; heights[i] is
+    panel i's height in inches (a row of panels is as tall as its tallest). With legend_row > 0, a row
+    of that height above the panels for one legend shared by all (see legend_row). Returns (fig,
+    axes of the panels, the legend row's axes or None); cells left over are not drawn."""
+    wanted = ncols
+    ncols = max(1, min(ncols, len(heights)))
+    nrows = -(-len(heights) // ncols)
+    row_h = [max(heights[r * ncols:(r + 1) * ncols]) for r in range(nrows)]
+    ratios = ([legend_row] if legend_row else []) + row_h
+    # fewer panels than a row holds: each as wide as in a full row, not stretched
+    fig = plt.figure(figsize=(WIDE * ncols / wanted, sum(ratios)), layout="constrained")
+    gs = fig.add_gridspec(len(ratios), ncols, height_ratios=ratios)
+    top = 1 if legend_row else 0
+    legend_ax = None
+    if legend_row:
+        legend_ax = fig.add_subplot(gs[0, :])
+        legend_ax.axis("off")
+    axes = [fig.add_subplot(gs[top + i // ncols, i % ncols]) for i in range(len(heights))]
+    return fig, axes, legend_ax
+
+
+def tag_legend(legend):
+    """Names each legend entry in the SVG (ids legend<k>-entry<i>-text and -handle), so a browser test
+    can measure every entry's box and find two that overlap."""
+    fig = legend.figure
+    k = getattr(fig, "_ffibench_legends", 0)
+    fig._ffibench_legends = k + 1
+    handles = getattr(legend, "legend_handles", None) or getattr(legend, "legendHandles", [])
+    for i, (handle, text) in enumerate(zip(handles, legend.get_texts())):
+        text.set_gid(f"legend{k}-entry{i}-text")
+        if handle is not None:
+            handle.set_gid(f"legend{k}-entry{i}-handle")
+    return legend
+
+
+def legend_right(ax):
+    """The legend beside the panel, one entry a line: entries cannot run into each other or into the
+    data, and constrained layout leaves it room."""
+    handles, labels = ax.get_legend_handles_labels()
+    if handles:
+        tag_legend(ax.legend(handles, labels, loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0,
+                             handlelength=1.6, handletextpad=0.4, fontsize=8))
+
+
+def legend_row(ax, handles, labels, ncols):
+    """One legend for a whole figure, in the row grid() kept for it: as many columns as fit in the
+    figure's width (at most ncols), so no entry is cut off at its edges."""
+    fig = ax.figure
+    renderer = fig.canvas.get_renderer()
+    for n in range(min(ncols, len(handles)), 0, -1):
+        legend = ax.legend(handles, labels, loc="center", ncols=n, fontsize=8.5, handletextpad=0.4,
+                           columnspacing=1.8, borderaxespad=0)
+        if n == 1 or legend.get_window_extent(renderer).width <= 0.97 * fig.bbox.width:
+            break
+        legend.remove()
+    tag_legend(legend)
+
+
+def proxy(colour, marker, label):
+    """A legend entry for a series of dots drawn in several panels."""
+    from matplotlib.lines import Line2D
+    return Line2D([], [], color=colour, marker=marker, ls="none", ms=5.5, label=label)
 
 
 def time_axis(ax, which="x"):
@@ -62,7 +128,8 @@ def time_axis(ax, which="x"):
             (ax.set_xscale if which == "x" else ax.set_yscale)("linear")
             axis.set_major_locator(ticker.MaxNLocator(4, min_n_ticks=2))
         else:
-            axis.set_major_locator(ticker.LogLocator(base=10, subs=(1.0,) if decades > 3 else (1.0, 2.0, 5.0)))
+            axis.set_major_locator(ticker.LogLocator(base=10, subs=(1.0,) if decades > 3 else (1.0, 2.0, 5.0),
+                                                     numticks=7))
             axis.set_minor_locator(ticker.LogLocator(base=10, subs=tuple(range(2, 10))))
             axis.set_minor_formatter(ticker.NullFormatter())
     axis.set_major_formatter(ticker.FuncFormatter(tick_duration))
@@ -79,11 +146,13 @@ def tick_duration(ns, _=None):
 
 
 def legend_above(ax, ncols=4):
-    """The legend in a row above the plot, where it hides no data."""
+    """The legend in a row above the plot, where it hides no data; each column as wide as its widest
+    entry (no 'expand' mode, which squeezed entries into each other). Give the title room with
+    set_title(pad=...)."""
     handles, labels = ax.get_legend_handles_labels()
     if handles:
-        ax.legend(handles, labels, loc="lower left", bbox_to_anchor=(0, 1.01, 1, 0.1), ncols=ncols,
-                  mode="expand", borderaxespad=0, handletextpad=0.3, fontsize=8)
+        tag_legend(ax.legend(handles, labels, loc="lower center", bbox_to_anchor=(0.5, 1.01), ncols=ncols,
+                             borderaxespad=0, handletextpad=0.3, columnspacing=1.5, fontsize=8))
 
 
 def count_axis(axis, unit=None):
@@ -128,8 +197,8 @@ def dot_rows(ax, rows, series, log=True):
 
 
 def curves(ax, lines, logx=True, logy=True):
-    """One line per entry {"label", "colour", "xs", "ys", optional "lo", "hi"} with markers and,
-    where given, confidence whiskers."""
+    """One line per entry {"label", "colour", "xs", "ys", optional "lo", "hi", "ls", "marker",
+    "whiskers" (False: none)} with markers and, where given, confidence whiskers."""
     for i, line in enumerate(lines):
         pts = [(x, y, lo, hi) for x, y, lo, hi in zip(line["xs"], line["ys"], line.get("lo", [None] * len(line["xs"])),
                                                       line.get("hi", [None] * len(line["xs"])))
@@ -137,8 +206,9 @@ def curves(ax, lines, logx=True, logy=True):
         if not pts:
             continue
         xs, ys = [p[0] for p in pts], [p[1] for p in pts]
-        ax.plot(xs, ys, marker=MARKERS[i % len(MARKERS)], ms=4, lw=1.3, color=line["colour"], label=line["label"])
-        for x, y, lo, hi in pts:
+        ax.plot(xs, ys, marker=line.get("marker", MARKERS[i % len(MARKERS)]), ms=4, lw=1.3, ls=line.get("ls", "-"),
+                color=line["colour"], label=line["label"], zorder=1 if line.get("ls") == "--" else 2)
+        for x, y, lo, hi in pts if line.get("whiskers", True) else ():
             if not (doc.missing(lo) or doc.missing(hi)) and (not logy or lo > 0):
                 ax.plot([x, x], [lo, hi], color=line["colour"], lw=1.2, alpha=0.6)
     if logx:

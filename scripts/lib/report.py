@@ -1,16 +1,22 @@
 #!/usr/bin/python3
 """report.py — a results folder as a report people can trust: report.md and a self-contained
-report.html (charts inlined as SVG) in the folder, with every chart also saved beside them as SVG
-(the cost ladder as PNG too, for the README).
+report.html (charts inlined as SVG, no scripts, nothing fetched; parts folded in <details>, which
+open without JavaScript) in the folder, every chart also beside them as SVG (the answer and the cost
+ladder as PNG too, for the README), and report.png, the whole page as Chromium shows it at 1400 px
+(browser.py; said on stderr when Chromium is missing).
 
 Usage: report.py RESULTS_DIR
 
-What is in it, in order: the run's conditions with warnings about anything that makes its numbers
-less trustworthy (each with what to do); a line per runtime (the cheapest way to call the engine,
-and from which value size and batch size the boundary costs under 5 % of the work); the cost
-ladder; the boundary next to the engine's own work; payload curves; batching; instructions per
-call; process start and first call; thread scaling; the --validate verdict when there is one; and
-every benchmark's median, 95 % CI, CV, raw and net. Whatever the folder lacks is said in a note.
+What is in it, in order: a table of contents; the answer (each runtime's cheapest way to call the
+engine on one chart, with its CI; two sentences on the origin sample's claim, made from the run's
+figures; a line per runtime with the value and batch size from which the boundary costs under 5 %
+of the work); the run's conditions in one line (the whole table folded) and a warning, one line
+each, for anything that makes its numbers less trustworthy, with what to do (noise.py adds the
+measurements' own: outliers and slow first runs, as hyperfine warns); the origin sample's question in
+full where C# runtimes ran; the cost ladder; the boundary next to the engine's own work; payload and
+batching curves, one panel per runtime; process start and first call, one panel per runtime; thread
+scaling; instructions per call; the --validate verdict when there is one; and every benchmark's
+median, 95 % CI, CV, raw and net. Whatever the folder lacks is said in a note.
 
 Every timing file of the folder is read alike (results.py), so other runtimes' benchmarks join the
 same charts. The definitions behind each figure are written into the report's last section.
@@ -18,11 +24,14 @@ same charts. The definitions behind each figure are written into the report's la
 import math
 import os
 import re
+import statistics
 import sys
 import traceback
 
+import browser
 import compare
 import doc
+import noise
 import plots
 import results
 import summary
@@ -49,7 +58,7 @@ class Run:
         self.unreadable = []  # optional files that could not be read: left out, with a warning
         self.prov = self.optional("provenance.json", results.load_provenance, {})
         self.icount = self.optional("icount.json", results.load_icount, {})
-        self.hyperfine = self.optional("hyperfine.json", results.load_hyperfine, [])
+        self.hyperfine = self.optional("hyperfine.json", load_hyperfine_all, [])
         self.validate = self.optional("validate.json", results.load_validate, None)
         self.raw, self.net, self.points, self.shares = {}, {}, {}, {}
         for b in self.benches.values():
@@ -89,6 +98,18 @@ class Run:
 
     def control(self, runtime):
         return results.control_ns(self.benches, runtime)
+
+
+def load_hyperfine_all(folder):
+    """hyperfine's results of the folder (the driver writes every runtime's into hyperfine.json) and,
+    in folders from before the driver, of each runtime harness's own subfolder (<sub>/hyperfine.json);
+    a command found twice is taken from the top."""
+    found = {r["command"]: r for r in results.load_hyperfine(folder)}
+    for sub in sorted(os.listdir(folder)):
+        if os.path.isfile(os.path.join(folder, sub, "hyperfine.json")):
+            for r in results.load_hyperfine(os.path.join(folder, sub)):
+                found.setdefault(r["command"], r)
+    return list(found.values())
 
 
 def point(stat):
@@ -172,9 +193,37 @@ def crossover_text(run, rm, base, param, unit, detail=True):
 # ---- sections ---------------------------------------------------------------------------------
 
 
+def design(run):
+    """How the timing loops were replicated, read from the data: 'F processes × R repetitions per
+    benchmark' (the most common), or the repetitions of a folder without process labels."""
+    looped = [b for b in run.benches.values() if b.samples and not b.per_process and b.mechanism != "control"]
+    if not looped:
+        return "no timing loops"
+    if any(not b.labelled for b in looped):
+        reps = statistics.median_low([len(b.samples) for b in looped])
+        return f"{reps} repetitions per benchmark, processes not recorded (a folder from before the driver)"
+    shapes = [(len(b.forks), statistics.median_low([len(f) for f in b.forks])) for b in looped]
+    forks, reps = max(set(shapes), key=shapes.count)
+    return f"{forks} processes × {reps} repetitions per benchmark"
+
+
+def conditions_line(run):
+    """The run's conditions in one sentence (the whole table is folded under it)."""
+    p, m = run.prov, run.prov.get("machine", {})
+    if not p:
+        return "Machine, build and commit unknown (no `provenance.json`)."
+    method = design(run)
+    dirty = " with uncommitted changes" if get(p, "source", "dirty") is True else ""
+    return (f"Measured {get(p, 'timestamp_utc')} on `{get(p, 'host')}`: {get(m, 'cpu_model')}, "
+            f"{get(m, 'logical_cpus')} logical CPUs ({get(m, 'virtualization')}), {get(p, 'os', 'distribution')}, "
+            f"kernel {get(p, 'os', 'kernel')}; {get(p, 'build', 'type')} build `{get(p, 'build', 'c_flags')}` of "
+            f"`{get(p, 'source', 'describe')}`{dirty}; {method}.")
+
+
 def section_conditions(d, run):
     p, m = run.prov, run.prov.get("machine", {})
     d.heading("The run")
+    d.para(conditions_line(run))
     if not p:
         d.callout("warning", "no provenance.json in this folder: the machine, build and commit are unknown.",
                   "results folders written by `./scripts/bench` have one; re-run it rather than copying files.")
@@ -206,7 +255,8 @@ def section_conditions(d, run):
     ]
     for name, f in run.files.items():
         count = sum(1 for b in run.benches.values() if b.file == name)
-        about = "" if name in results.GBENCH_FILES else "; ".join(f"{k}: {v}" for k, v in list(f["context"].items())[:8])
+        about = "" if name in results.GBENCH_FILES else "; ".join(
+            f"{k}: {str(v)[:80]}" for k, v in list(f["context"].items())[:8])
         rows.append([f"timing file `{name}`", f"{count} benchmarks" + (" — cut short" if f["truncated"] else "")
                      + (f" ({about})" if about else "")])
     for rt in run.runtimes:
@@ -214,41 +264,44 @@ def section_conditions(d, run):
         rows.append([f"control loop `{results.control_name(rt)}`",
                      f"{doc.num(run.control(rt))} ns per iteration (subtracted from {rt}'s per-call figures)"
                      if c and c.samples else "not run: figures are raw"])
+    d.begin_details(f"Every condition ({len(rows)})")
     d.table(["condition", "value"], rows, align="ll")
+    d.end_details()
 
 
 def warnings(run):
-    """[(kind, what, what to do)]: everything that makes this run's numbers less trustworthy."""
+    """[(kind, title, what, what to do)]: everything that makes this run's numbers less trustworthy,
+    the measurements' own noise (noise.py) included."""
     out = []
     p, m = run.prov, run.prov.get("machine", {})
     timed = [b for b in run.benches.values() if b.samples and b.mechanism != "control"]
     looped = [b for b in timed if not b.per_process]
 
     for what in run.unreadable:
-        out.append(("warning", f"{what} could not be read and is left out.",
+        out.append(("warning", f"{what} could not be read", f"{what} could not be read and is left out.",
                     "re-run `./scripts/bench`; the file may have been cut or edited."))
     for name, f in run.files.items():
         if f["unreadable"]:
-            out.append(("warning", f"`{name}` was skipped: {f['unreadable']}.",
+            out.append(("warning", f"`{name}` was skipped", f"`{name}` was skipped: {f['unreadable']}.",
                         "keep only google-benchmark JSON timing files in a results folder, named `<runtime>.json`."))
         if f["truncated"]:
-            out.append(("warning", f"`{name}` was cut short: the run was interrupted, and the benchmarks after "
+            out.append(("warning", f"`{name}` was cut short (an interrupted run)", f"`{name}` was cut short: the run was interrupted, and the benchmarks after "
                                    "the last complete one are missing.", "re-run `./scripts/bench` to completion."))
     failed = [b for b in run.benches.values() if b.error and not b.samples]
     if failed:
-        out.append(("warning", f"{len(failed)} benchmark(s) failed and are left out: "
+        out.append(("warning", f"{len(failed)} benchmark(s) failed", f"{len(failed)} benchmark(s) failed and are left out: "
                     + "; ".join(f"`{b.name}` ({b.error})" for b in failed[:8]) + (" ..." if len(failed) > 8 else ""),
                     "a failed benchmark got a wrong answer or an error from the engine; run the conformance "
                     "tests (`./scripts/test`) and look at the run's output."))
     for name, ctx in ((n, f["context"]) for n, f in run.files.items()):
         skipped = ctx.get("ffibench.skipped_shims", "none")
         if skipped not in ("none", ""):
-            out.append(("warning", f"`{name}`: shims that could not start were skipped: {skipped}.",
+            out.append(("warning", f"`{name}`: shims were skipped", f"`{name}`: shims that could not start were skipped: {skipped}.",
                         "see the run's output for the reason (`ffibench_c: skipping shim ...`)."))
 
     unlabelled = [b for b in looped if not b.labelled]
     if unlabelled:
-        out.append(("warning", f"{len(unlabelled)} benchmark(s) come from a harness that did not record which "
+        out.append(("warning", f"{len(unlabelled)} benchmark(s) without process labels: their CIs are too narrow", f"{len(unlabelled)} benchmark(s) come from a harness that did not record which "
                     "process measured each repetition (a folder from before the driver): their repetitions are "
                     "treated as independent, so their CIs leave out the spread between processes and are too "
                     "narrow.", "re-run with the current `./scripts/bench`, which runs every benchmark in several "
@@ -256,7 +309,7 @@ def warnings(run):
     forks = sorted({len(b.forks) for b in looped if b.labelled})
     no_ci = [b for b in looped if math.isnan(run.raw[b.name]["lo"])]
     if forks and (forks[0] < 5 or no_ci):
-        out.append(("warning", (f"{forks[0]} process(es) (forks) per benchmark" if forks[0] == forks[-1] else
+        out.append(("warning", f"{forks[0]} process(es) per benchmark: " + ("too few for CIs" if no_ci else "too few for `compare`"), (f"{forks[0]} process(es) (forks) per benchmark" if forks[0] == forks[-1] else
                                 f"as few as {forks[0]} process(es) (forks) per benchmark")
                     + (f": too few for a 95 % confidence interval (at least 3 are needed), so {len(no_ci)} of "
                        f"{len(looped)} benchmarks have no error bars and their medians may be off by the spread "
@@ -266,7 +319,7 @@ def warnings(run):
     spread = {b.name: run.raw[b.name]["cv_between"] if b.labelled else run.raw[b.name]["cv"] for b in looped}
     noisy = sorted((b for b in looped if spread[b.name] > CV_LIMIT), key=lambda b: -spread[b.name])
     if noisy:
-        out.append(("warning", f"{len(noisy)} of {len(looped)} benchmarks varied by more than "
+        out.append(("warning", f"{len(noisy)} of {len(looped)} benchmarks vary by more than {100 * CV_LIMIT:g} % between processes", f"{len(noisy)} of {len(looped)} benchmarks varied by more than "
                     f"{100 * CV_LIMIT:g} % (coefficient of variation) between processes; worst: "
                     + ", ".join(f"`{b.name}` {doc.percent(spread[b.name])}" for b in noisy[:5]) + ".",
                     "close other programs, fix the CPU frequency (below), and raise `--forks`; a spread between "
@@ -274,7 +327,7 @@ def warnings(run):
     drv = p.get("driver", {}).get("runtimes", {})
     unsteady = {rt: v["forks_not_steady"] for rt, v in drv.items() if v.get("forks_not_steady")}
     if unsteady:
-        out.append(("warning", "some processes never reached a steady state in their warm-up (the last runs kept "
+        out.append(("warning", "some processes never reached a steady state", "some processes never reached a steady state in their warm-up (the last runs kept "
                     "differing by more than the tolerance) and were measured anyway: "
                     + ", ".join(f"{rt} {n} of {drv[rt]['forks_run']}" for rt, n in unsteady.items()) + ".",
                     "see `raw/forks.jsonl` (`steady`, `warmup_runs`); a runtime that needs longer to settle "
@@ -283,17 +336,17 @@ def warnings(run):
     governor, boost = get(m, "governor"), get(m, "boost")
     scaling = any(f["context"].get("cpu_scaling_enabled") for f in run.files.values())
     if governor == "unavailable":
-        out.append(("warning", "the CPU frequency governor could not be read (usual in containers and VMs), so "
+        out.append(("warning", "the CPU frequency governor is unknown", "the CPU frequency governor could not be read (usual in containers and VMs), so "
                                "the clock may have changed during the run"
                     + (f"; boost is {boost}" if boost != "unavailable" else "; whether boost was on is unknown too")
                     + ".", "prefer bare metal with `sudo cpupower frequency-set -g performance`; compare only with "
                            "runs from the same machine."))
     elif governor != "performance" or scaling:
-        out.append(("warning", f"CPU frequency scaling is on (governor `{governor}`): the clock follows the load, "
+        out.append(("warning", f"CPU frequency scaling is on (governor `{governor}`)", f"CPU frequency scaling is on (governor `{governor}`): the clock follows the load, "
                                "so short benchmarks run at varying speed.",
                     "`sudo cpupower frequency-set -g performance` before the run."))
     if boost == "on":
-        out.append(("warning", "CPU boost (turbo) is on: the clock depends on temperature and on how many cores "
+        out.append(("warning", "CPU boost (turbo) is on", "CPU boost (turbo) is on: the clock depends on temperature and on how many cores "
                                "are busy, so repetitions and runs differ.",
                     "`echo 0 | sudo tee /sys/devices/system/cpu/cpufreq/boost` (or `echo 1 | sudo tee "
                     "/sys/devices/system/cpu/intel_pstate/no_turbo`) for the run."))
@@ -302,11 +355,11 @@ def warnings(run):
                                                 if "ffibench.build_type" in f["context"]}
     build_types -= {"unavailable", "Release"}
     if build_types:
-        out.append(("warning", f"our code was not built as Release (build type {', '.join(sorted(build_types))}): "
+        out.append(("warning", "not a Release build", f"our code was not built as Release (build type {', '.join(sorted(build_types))}): "
                                "the numbers measure unoptimised code.", "run `./scripts/bench` without `FFIBENCH_BUILD_DIR` "
                                                             "(it builds the release preset)."))
     if any(f["context"].get("library_build_type") == "debug" for f in run.files.values()):
-        out.append(("note", "the google-benchmark library reports itself as a debug build (Debian's package is "
+        out.append(("note", "google-benchmark reports itself as a debug build", "the google-benchmark library reports itself as a debug build (Debian's package is "
                             "built that way). It times our Release code: the timed loop is inlined from its header "
                             "into our optimised harness, and the library's own (debug) code runs only between "
                             "batches (starting and stopping timers, bookkeeping), so it adds to the harness's "
@@ -316,25 +369,26 @@ def warnings(run):
         load = float(get(m, "load_average_at_start").split()[0])
         cpus = int(get(m, "logical_cpus", default=1))
         if load > 0.2 * cpus:
-            out.append(("warning", f"the 1-minute load average was {load:g} on {cpus} CPUs when the run started: "
+            out.append(("warning", f"the machine was busy when the run started (load {load:g})", f"the 1-minute load average was {load:g} on {cpus} CPUs when the run started: "
                                    "other work was running in the minute before (a build just before the run "
                                    "counts too).", "wait for the machine to go idle, or close what runs."))
     except (ValueError, IndexError):
         pass
     virt = get(m, "virtualization")
     if virt not in ("none", "unavailable", ""):
-        out.append(("warning", f"the run was in a virtual machine or container (`{virt}`): other guests share "
+        out.append(("warning", f"a virtual machine or container (`{virt}`)", f"the run was in a virtual machine or container (`{virt}`): other guests share "
                                "the CPU and its caches, and the hypervisor can take time away (steal).",
                     "for numbers to publish, run on bare metal; compare runs only from the same machine."))
     if get(p, "source", "dirty") is True:
-        out.append(("warning", f"the source tree had uncommitted changes (`{get(p, 'source', 'describe')}`): "
+        out.append(("warning", "uncommitted changes in the source tree", f"the source tree had uncommitted changes (`{get(p, 'source', 'describe')}`): "
                                "the commit alone cannot reproduce these numbers.",
                     "commit first, or keep `git diff` next to the results."))
     for rt in run.runtimes:
         control = run.benches.get(results.control_name(rt))
         if not (control and control.samples):
-            out.append(("note", f"no control loop for runtime `{rt}` (`{results.control_name(rt)}`): its figures "
+            out.append(("note", f"no control loop for `{rt}`", f"no control loop for runtime `{rt}` (`{results.control_name(rt)}`): its figures "
                                 "are raw, with the timing loop's own cost included.", ""))
+    out += noise.warnings([b for b in run.benches.values() if not b.per_process], run.hyperfine)
     return out
 
 
@@ -344,8 +398,12 @@ def section_warnings(d, run):
     if not found:
         d.para("No warnings: a Release build, enough processes, steady processes, a fixed clock, "
                "a quiet machine and a clean tree.")
-    for kind, what, todo in found:
-        d.callout(kind, what, todo)
+    else:
+        kinds = [k for k, *_ in found]
+        d.para(f"{kinds.count('warning')} warning(s), {kinds.count('note')} note(s); open one for what it means "
+               "and what to do.")
+    for kind, title, what, todo in found:
+        d.callout(kind, what, todo, title)
 
 
 def cheapest(run, rt):
@@ -367,8 +425,9 @@ def cheapest(run, rt):
     return rm, run.net[best.name], ties, too_few
 
 
-def section_summary(d, run):
-    d.heading("In short")
+def runtime_lines(run):
+    """A line per runtime: its cheapest way to call the engine, and from which value and batch size
+    the boundary costs under SHARE of the work through it."""
     lines = []
     for rt in run.runtimes:
         c = cheapest(run, rt)
@@ -389,12 +448,59 @@ def section_summary(d, run):
         text += "." + (f" Through it, the boundary costs under {SHARE_TEXT} of the work — {'; '.join(parts)}."
                        if parts else "")
         lines.append(text)
-    d.bullets(lines)
+    return lines
+
+
+def section_answer(d, run):
+    """The answer first: the cheapest mechanism of every runtime, on one chart with its CI; the
+    origin sample's claim checked against this run's figures; a line per runtime."""
+    d.heading("The answer")
+    best = [(rt, c[0], c[1]) for rt in run.runtimes for c in [cheapest(run, rt)] if c]
+    if best:
+        best.sort(key=lambda t: t[2]["median"])
+        rows = [f"{rt}: {rm.split('/', 1)[1]}" for rt, rm, _ in best]
+        fig, (ax,) = plots.figure(rows=len(rows) + 1.5)
+        points = {row: point(stat) for row, (_, _, stat) in zip(rows, best)}
+        skipped = plots.dot_rows(ax, rows, [{"label": "noop", "points": points, "colour": "#0969da"}])
+        for r, (_, _, stat) in enumerate(best):
+            if stat["median"] > 0:
+                hi = stat["hi"] if not doc.missing(stat["hi"]) else stat["median"]
+                ax.annotate(doc.duration(stat["median"]), (hi, r), xytext=(6, 0), textcoords="offset points",
+                            va="center", fontsize=8.5, color="#1b1f24")
+        shown = [rt for rt, _, _ in best]
+        for label, claim, rts in CLAIM_GROUPS:
+            if any(rt in shown for rt in rts):
+                ax.axvline(claim, color="#cf222e", lw=0.9, ls="--")
+                ax.annotate(f"origin sample's claim:\n{label}, {claim:g} ns", (claim, 1.0), xytext=(4, -3),
+                            textcoords="offset points", ha="left", va="top", fontsize=7.5, color="#cf222e",
+                            xycoords=("data", "axes fraction"))
+        plots.time_axis(ax)
+        lo, hi = ax.get_xlim()
+        ax.set_xlim(lo, hi * 2.5)  # room for the value labels
+        plots.time_axis(ax)
+        ax.set_xlabel("time per call (noop), control loop subtracted (log scale; whiskers: 95 % CI)")
+        ax.set_title("What one call costs: the cheapest way from each runtime")
+        svg = plots.save(fig, run.folder, "answer", png=True)
+        caption = ("Each runtime's cheapest mechanism (lowest net `noop`), median of the processes' medians with its "
+                   "95 % CI; every mechanism is in the cost ladder below.")
+        if skipped:
+            caption += " Not drawn (at or below the control loop's cost): " + ", ".join(skipped) + "."
+        d.figure(svg, "answer.svg", caption)
+    else:
+        d.callout("note", "no `noop` benchmark in this folder, so what a call costs is not known.", "")
+    d.heading("The origin sample's claim", 3)
+    d.para(origin_verdict(run), "verdict")
+    d.heading("Per runtime", 3)
+    d.bullets(runtime_lines(run))
     d.para(f"The boundary is what a call costs beyond the engine's own work; the engine's work is `{REF}`'s "
            "time less the cost of its own call (see “How the figures are made” at the end).")
 
 
 CLAIMS = {"dotnet-coreclr": 2000.0, "dotnet-nativeaot": 70.0}  # ns per call, the origin sample's README
+# The claim's two figures and the runtimes measured here that each is about (CoreRT is NativeAOT today;
+# the sample's CoreRT figure was for functions linked into the binary, as in nativeaot-static).
+CLAIM_GROUPS = (("CoreCLR", 2000.0, ("dotnet-coreclr",)),
+                ("CoreRT", 70.0, ("dotnet-nativeaot", "dotnet-nativeaot-static")))
 CSHARP = ("dotnet", "mono")
 C_REFERENCE = ("c/direct", "c/plt", "c/dlopen")
 
@@ -415,6 +521,75 @@ def cheapest_on(run, rt, workload):
         return None
     _, rm = min(cands)
     return rm, run.stat(rm, workload)
+
+
+def times(ratio):
+    return f"{ratio:.0f}×" if ratio >= 10 else f"{ratio:.1f}×"
+
+
+def warm_call(run, rts):
+    """(rm, stat, workload): the cheapest warm call over these runtimes' mechanisms — `add` in latency
+    mode (the sample's `int Add(int, int)`, each call waiting for the one before), else `noop`."""
+    for workload in ("add/mode:latency", "noop"):
+        cands = [c for rt in rts for c in [cheapest_on(run, rt, workload)] if c and c[1]["median"] > 0]
+        if cands:
+            rm, stat = min(cands, key=lambda c: c[1]["median"])
+            return rm, stat, workload
+    return None
+
+
+def origin_verdict(run):
+    """Two sentences on the origin sample's claim, from this run's figures: what a warm call costs
+    on the runtimes the claim is about, and what the first call in a new process costs."""
+    measured = [rt for rt in run.runtimes if rt.startswith(CSHARP)]
+    claim = "about 2000 ns per P/Invoke on CoreCLR and 70 ns on CoreRT"
+    if not measured:
+        return (f"This run measured no C# runtime (it ran {', '.join(run.runtimes) or 'nothing'}), so it cannot "
+                f"test the origin sample's claim of {claim}. Run `./scripts/bench --runtimes c,dotnet,mono` to test "
+                "it; what a call costs from each runtime that was measured is in the chart above.")
+    parts, words = [], []
+    for label, figure, rts in CLAIM_GROUPS:
+        w = warm_call(run, [rt for rt in rts if rt in measured])
+        if not w:
+            continue
+        rm, stat, workload = w
+        t = stat["median"]
+        if t < figure / 2:
+            words.append("lower")
+            rel = f"{times(figure / t)} less"
+        elif t > figure * 2:
+            words.append("higher")
+            rel = f"{times(t / figure)} more"
+        else:
+            words.append("agrees")
+            rel = "within a factor of 2"
+        what = "`add`" if workload.startswith("add") else "`noop`"
+        parts.append(f"{doc.duration(t)} on {label} (a warm {what} through `{rm}`, {rel})")
+    if parts:
+        verdict = {"lower": "is not what a warm call costs here", "agrees": "holds here",
+                   "higher": "understates what a warm call costs here"}
+        word = verdict[words[0]] if len(set(words)) == 1 else "holds only in part here"
+        first = f"The origin sample's claim of {claim} {word}: {' and '.join(parts)}."
+    else:
+        rm, stat, workload = warm_call(run, measured) or (None, None, None)
+        first = (f"This run measured no CoreCLR or NativeAOT runtime, so it cannot test the origin sample's claim of "
+                 f"{claim} directly" + (f"; the cheapest warm call from C# here costs {doc.duration(stat['median'])} "
+                                        f"(`{rm}`)." if rm else "."))
+    firsts = sorted(run.raw[b.name]["median"] for rt in measured
+                    for b in [run.bench(f"{rt}/dllimport", "first_call")] if b and b.name in run.raw)
+    if not firsts:
+        second = ("The run has no first-call figures for C#, so whether a cost of the claim's size is paid once per "
+                  "process is not measured here.")
+    else:
+        span = doc.duration(firsts[0]) if len(firsts) == 1 else \
+            f"{doc.duration(firsts[0])} to {doc.duration(firsts[-1])}"
+        if firsts[-1] >= 1000.0:
+            second = (f"A cost of the claim's size, or more, is paid once per process: the first `[DllImport]` call "
+                      f"in a new process costs {span} ({len(firsts)} C# runtime(s); loading the library and building "
+                      "the call stub included).")
+        else:
+            second = f"Not even the first call in a new process comes near it: the first `[DllImport]` call costs {span}."
+    return first + " " + second
 
 
 def section_origin(d, run):
@@ -475,7 +650,7 @@ def section_ladder(d, run):
     skipped = plots.dot_rows(ax, rows, series)
     plots.time_axis(ax)
     ax.set_xlabel("time per call, control loop subtracted (log scale; whiskers: 95 % CI of the median)")
-    ax.set_title("Cost of one call across each boundary", pad=22)
+    ax.set_title("Cost of one call across each boundary", pad=24)
     plots.legend_above(ax, 3)
     svg = plots.save(fig, run.folder, "cost-ladder", png=True)
     caption = "Median ns per call of `noop`, `add` (latency: each call waits for the one before; throughput: " \
@@ -515,7 +690,7 @@ def section_overhead(d, run):
             ax.plot([a, b], [r, r], color="#d0d7de", lw=3, zorder=0)
     plots.time_axis(ax)
     ax.set_xlabel("time per call, control loop subtracted (log scale; whiskers: 95 % CI)")
-    ax.set_title("What a crossing costs, next to the work of a get", pad=22)
+    ax.set_title("What a crossing costs, next to the work of a get", pad=24)
     plots.legend_above(ax, 3)
     svg = plots.save(fig, run.folder, "overhead")
     d.figure(svg, "overhead.svg", "The cost of an empty call (`noop`) next to a `get` through the same mechanism; "
@@ -531,59 +706,93 @@ def section_overhead(d, run):
            "the data it carries (marshal), the payload and batching sections below show the rest.")
 
 
+def best_c(run, base, param):
+    """The C mechanism with a boundary of its own (a noop) whose <base>/<param>:N curve is lowest (the
+    geometric mean over the N it has in common with the others), or None: the reference line drawn
+    in every runtime's panel."""
+    cands = [rm for rm in run.rms if rm.split("/")[0] == "c" and run.bench(rm, "noop") and run.family(rm, base, param)]
+    if not cands:
+        return None
+    common = set.intersection(*({n for n, _ in run.family(rm, base, param)} for rm in cands))
+
+    def score(rm):
+        vals = [run.net_median(rm, w) for n, w in run.family(rm, base, param) if n in common]
+        vals = [v for v in vals if v and v > 0]
+        return sum(math.log(v) for v in vals) / len(vals) if vals else math.inf
+    return min(cands, key=score)
+
+
+def mechanism_styles(rms):
+    """{rm: (colour, marker)}: one per mechanism name (handle, marshal, dllimport...), the same in
+    every panel, as long as the palette has enough colours; otherwise per panel (distinct there)."""
+    names = []
+    for rm in rms:
+        if rm.split("/", 1)[1] not in names:
+            names.append(rm.split("/", 1)[1])
+    if len(names) <= len(plots.PALETTE):
+        return {rm: (plots.PALETTE[names.index(rm.split("/", 1)[1])],
+                     plots.MARKERS[names.index(rm.split("/", 1)[1]) % len(plots.MARKERS)]) for rm in rms}
+    out = {}
+    for rt in {rm.split("/")[0] for rm in rms}:
+        mine = [rm for rm in rms if rm.split("/")[0] == rt]
+        out.update({rm: (plots.PALETTE[i % len(plots.PALETTE)], plots.MARKERS[i % len(plots.MARKERS)])
+                    for i, rm in enumerate(mine)})
+    return out
+
+
+def curve_line(run, rm, base, param, colour, label, **style):
+    fam = run.family(rm, base, param)
+    stats = [run.stat(rm, w) for _, w in fam]
+    return dict(label=label, colour=colour, xs=[n for n, _ in fam], ys=[s["median"] for s in stats],
+                lo=[s["lo"] for s in stats], hi=[s["hi"] for s in stats], **style)
+
+
 def section_curve(d, run, base, param, title, xlabel, unit, xunit, file, about):
-    """A payload-style section: ns per operation against N for <base>/<param>:N, and the boundary's
-    share (for the mechanisms with a noop: those that cross a boundary of their own)."""
+    """A payload-style section: ns per operation against N for <base>/<param>:N, one panel per
+    runtime (its mechanisms, and C's best as a dashed reference line), then the figures and the
+    boundary's share (for the mechanisms with a noop: those that cross a boundary of their own) as
+    tables with a row per mechanism."""
     d.heading(title)
     rms = [rm for rm in run.rms if run.family(rm, base, param)]
     if not rms:
         d.callout("note", f"no `{base}/{param}:N` benchmarks in this folder.", "")
         return
     crossing = [rm for rm in rms if run.bench(rm, "noop")]
-    fig, (left, right) = plots.figure(ncols=2, height=3.8)
-    lines, share_lines = [], []
-    for rm in rms:
-        fam = run.family(rm, base, param)
-        stats = [run.stat(rm, w) for _, w in fam]
-        lines.append({"label": rm, "colour": run.colours[rm], "xs": [n for n, _ in fam],
-                      "ys": [s["median"] for s in stats], "lo": [s["lo"] for s in stats],
-                      "hi": [s["hi"] for s in stats]})
-        if rm in crossing:
-            shares = [(n, s) for n, s in crossover(run, rm, base, param)[1] if s is not None]
-            share_lines.append({"label": rm, "colour": run.colours[rm], "xs": [n for n, _ in shares],
-                                "ys": [100 * s[0] for _, s in shares], "lo": [100 * s[1] for _, s in shares],
-                                "hi": [100 * s[2] for _, s in shares]})
-    plots.curves(left, lines)
-    plots.curves(right, share_lines, logy=False)
+    runtimes = [rt for rt in run.runtimes if any(rm.split("/")[0] == rt for rm in rms)]
+    ref = best_c(run, base, param)
+    styles = mechanism_styles(rms)
     ns = sorted({n for rm in rms for n, _ in run.family(rm, base, param)})
-    for ax in (left, right):
+    fig, axes, _ = plots.grid([3.0] * len(runtimes), 3)
+    for ax, rt in zip(axes, runtimes):
+        mine = [rm for rm in rms if rm.split("/")[0] == rt]
+        lines = [curve_line(run, rm, base, param, styles[rm][0], rm.split("/", 1)[1], marker=styles[rm][1])
+                 for rm in mine]
+        if ref and ref not in mine:
+            lines.insert(0, curve_line(run, ref, base, param, "#8c959f", f"C's best ({ref})", ls="--",
+                                       marker="", whiskers=False))
+        plots.curves(ax, lines)
         ax.set_xscale("log", base=2)
         ax.set_xticks(ns)
         plots.count_axis(ax.xaxis, xunit)
-        ax.tick_params(axis="x", labelrotation=35 if xunit else 0)
-    plots.time_axis(left, "y")
-    left.set(xlabel=xlabel, ylabel="time per operation, net (log)")
-    plots.legend_above(left, 3)
-    bottom, top = right.get_ylim()
-    right.set_ylim(max(bottom, -25), min(top, 100))  # beyond: noise, which the tables show in full
-    right.axhline(100 * SHARE, color="#cf222e", ls="--", lw=1)
-    right.axhline(0, color="#57606a", lw=0.6)
-    right.yaxis.set_major_formatter(plots.ticker.FuncFormatter(lambda v, _: f"{v:g} %"))
-    right.set(xlabel=xlabel, ylabel=f"boundary's share of the time (dashed: {SHARE_TEXT})")
+        ax.tick_params(axis="x", labelrotation=45 if xunit else 0, labelsize=7.5)
+        plots.time_axis(ax, "y")
+        ax.set_title(rt)
+        ax.set_xlabel(xlabel, fontsize=8)
+        plots.legend_right(ax)
+    axes[0].set_ylabel("time per operation, net (log)")
     svg = plots.save(fig, run.folder, file)
-    d.figure(svg, f"{file}.svg", about)
-    d.table([xlabel.split(" (")[0]] + [f"`{rm}` ns" for rm in rms],
-            [[unit(n)] + [cell(run.stat(rm, f"{base}/{param}:{n}")) for rm in rms] for n in ns])
+    d.figure(svg, f"{file}.svg", about + (f" Dashed grey in each other runtime's panel: C's best, `{ref}`." if ref else ""))
+    d.table(["mechanism (ns per operation)"] + [unit(n) for n in ns],
+            [[f"`{rm}`"] + [cell(run.stat(rm, f"{base}/{param}:{n}")) for n in ns] for rm in rms], ci="below")
     if not crossing:
         d.para("No mechanism here has a `noop` benchmark, so the boundary's share is not computed.")
         return
 
     def share_cell(share):
         return "–" if share is None else f"{doc.percent(share[0])} (≤ {doc.percent(share[2])})"
-    rows = [[unit(n)] + [share_cell(boundary_share(run, rm, f"{base}/{param}:{n}")) for rm in crossing] for n in ns]
-    rows.append([f"**under {SHARE_TEXT}**"] + [crossover_text(run, rm, base, param, unit, detail=False)
-                                              for rm in crossing])
-    d.table([xlabel.split(" (")[0]] + [f"`{rm}` boundary share" for rm in crossing], rows)
+    rows = [[f"`{rm}`"] + [share_cell(boundary_share(run, rm, f"{base}/{param}:{n}")) for n in ns]
+            + [crossover_text(run, rm, base, param, unit, detail=False)] for rm in crossing]
+    d.table(["boundary's share"] + [unit(n) for n in ns] + [f"under {SHARE_TEXT}"], rows)
     d.para(f"Boundary share: estimate (≤ upper end of its 95 % CI). The boundary is shown to cost under {SHARE_TEXT} "
            f"from the N where the upper end is under {SHARE_TEXT} and stays under at every larger N. Definition: "
            "“How the figures are made”.")
@@ -592,16 +801,15 @@ def section_curve(d, run, base, param, title, xlabel, unit, xunit, file, about):
 def section_payload(d, run):
     section_curve(d, run, "get", "bytes", "Payload: time per get against value size", "value size",
                   doc.bytes_, doc.bytes_, "payload",
-                  "Left: median ns per `get` of one value of N bytes (log–log; whiskers: 95 % CI). Right: the "
-                  f"boundary's share of that time; under the dashed line it costs less than {SHARE_TEXT} of "
-                  "the work.")
+                  "Median ns per `get` of one value of N bytes, one panel per runtime (log–log; whiskers: 95 % "
+                  "CI); the boundary's share of that time is in the second table.")
 
 
 def section_batching(d, run):
     section_curve(d, run, "batch", "n", "Batching: time per key against batch size", "batch size (keys per crossing)",
                   lambda n: f"n = {n}", None, "batching",
-                  "Left: median ns per key when n keys are fetched in one crossing (log–log; whiskers: 95 % CI). "
-                  "Right: the boundary's share of the time per key.")
+                  "Median ns per key when n keys are fetched in one crossing, one panel per runtime (log–log; "
+                  "whiskers: 95 % CI); the boundary's share of the time per key is in the second table.")
 
 
 def section_instructions(d, run):
@@ -639,6 +847,14 @@ def section_instructions(d, run):
            "control loop's instructions per iteration.")
 
 
+PROCESS_SERIES = (  # (label, how the name ends, colour, marker)
+    ("whole process (hyperfine)", "/process", "#1b1f24", "o"),
+    ("first call", "/first_call", "#cf222e", "s"),
+    ("second call", "/first_call/call:second", "#0969da", "^"),
+    ("loading the library (dlopen, a runtime's load)", "/first_call/phase:load", "#8250df", "D"),
+)
+
+
 def section_process(d, run):
     d.heading("Process start and the first call")
     firsts = [b for b in run.benches.values() if b.per_process and b.samples]
@@ -646,43 +862,54 @@ def section_process(d, run):
         d.callout("note", "no `hyperfine.json` and no `first_call` benchmarks in this folder (`--no-process`, "
                           "a filter that left them out, or an interrupted run).", "run without `--no-process`.")
         return
-    panels = [p for p in (run.hyperfine, firsts) if p]
-    fig, axes = plots.figure(ncols=len(panels), height=max(2.4, 1.0 + 0.28 * max(len(run.hyperfine), len(firsts))))
-    axes = list(axes)
-    table = []
-    if run.hyperfine:
-        ax = axes.pop(0)
-        stats = {r["command"]: results.describe(results.singletons([t * 1e9 for t in r["times"]]))
-                 for r in run.hyperfine}
-        rows = list(stats)
-        plots.dot_rows(ax, rows, [{"label": "process", "points": {r: point(s) for r, s in stats.items()},
-                                   "colours": {r: run.colours.get("/".join(r.split("/")[:2]), "#1b1f24")
-                                               for r in rows}}])
-        plots.time_axis(ax)
-        ax.set_title("Whole process (hyperfine)")
-        ax.set_xlabel("start, one call, exit")
-        table += [[f"`{r}`", s["n"], doc.duration(s["median"]), doc.interval(s["lo"], s["hi"], doc.duration),
-                   doc.percent(s["cv"])] for r, s in stats.items()]
-    else:
+    stats = {r["command"]: results.describe(results.singletons([t * 1e9 for t in r["times"]]))
+             for r in run.hyperfine}
+    stats.update({b.name: run.raw[b.name] for b in firsts})
+    # rows: runtime/mechanism, each with whatever of the four series it has
+    rms = {}
+    for name in stats:
+        for _, end, _, _ in PROCESS_SERIES:
+            if name.endswith(end) and name.count("/") == end.count("/") + 1:
+                rms.setdefault(name[: -len(end)], None)
+                break
+    runtimes = [rt for rt in run.runtimes if any(rm.split("/")[0] == rt for rm in rms)]
+    runtimes += sorted({rm.split("/")[0] for rm in rms} - set(runtimes))
+    ordered = sorted(rms, key=lambda rm: (runtimes.index(rm.split("/")[0]), rm.split("/")[1] != "control",
+                                          rm_key(rm)))
+    if not run.hyperfine:
         d.callout("note", "no `hyperfine.json`: whole-process times are missing.", "run without `--no-process`.")
-    if firsts:
-        ax = axes.pop(0)
-        rows = [b.name for b in sorted(firsts, key=lambda b: compare.bench_order(b.name))]
-        plots.dot_rows(ax, rows, [{"label": "first call", "points": {b.name: point(run.raw[b.name]) for b in firsts},
-                                   "colours": {b.name: run.colours.get(f"{b.runtime}/{b.mechanism}") for b in firsts}}])
-        plots.time_axis(ax)
-        ax.set_title("Inside the process")
-        ax.set_xlabel("per process")
-        table += [[f"`{b.name}`", run.raw[b.name]["n"], doc.duration(run.raw[b.name]["median"]),
-                   doc.interval(run.raw[b.name]["lo"], run.raw[b.name]["hi"], doc.duration),
-                   doc.percent(run.raw[b.name]["cv"])] for b in sorted(firsts, key=lambda b: compare.bench_order(b.name))]
-    else:
+    if not firsts:
         d.callout("note", "no `first_call` benchmarks: the first call per process is missing.", "")
+    panels = [[rm for rm in ordered if rm.split("/")[0] == rt] for rt in runtimes]
+    fig, axes, legend_ax = plots.grid([0.9 + 0.32 * len(p) for p in panels], 3, legend_row=0.3)
+    present = [sr for sr in PROCESS_SERIES if any(rm + sr[1] in stats for rm in ordered)]
+    for i, (ax, rt, mine) in enumerate(zip(axes, runtimes, panels)):
+        rows = [rm.split("/", 1)[1] for rm in mine]
+        tallest = max(len(p) for p in panels[i - i % 3:i - i % 3 + 3])
+        series = [{"label": label, "colour": colour, "marker": marker,
+                   "points": {rm.split("/", 1)[1]: point(stats[rm + end]) for rm in mine if rm + end in stats}}
+                  for label, end, colour, marker in present]
+        plots.dot_rows(ax, rows, series)
+        ax.set_ylim(tallest - 0.5, -0.5)  # the same spacing in every panel of a row
+        plots.time_axis(ax)
+        ax.set_title(rt)
+    plots.legend_row(legend_ax, [plots.proxy(c, m, label) for label, _, c, m in present],
+                     [label for label, *_ in present], 4)
     svg = plots.save(fig, run.folder, "process")
-    d.figure(svg, "process.svg", "Left: a whole process that makes one call, timed by hyperfine. Right: the first "
-                                 "call in a fresh process (lazy PLT binding included), the second call, and "
-                                 "`dlopen`+`dlsym` (`phase:load`); one sample per process; whiskers: 95 % CI.")
-    d.table(["what", "processes", "median", "95 % CI", "CV"], table)
+    d.figure(svg, "process.svg", "One panel per runtime, a row per mechanism (`control`: the runtime's process "
+                                 "without a call): a whole process that makes one call, timed by hyperfine; inside a "
+                                 "fresh process, the first call (lazy binding and stub generation included), the "
+                                 "second, and loading the library where the mechanism loads it itself. One sample "
+                                 "per process; log scale; whiskers: 95 % CI.")
+
+    def dcell(name):
+        st = stats.get(name)
+        return duration_cell(st) if st else "–"
+    table = [[f"`{rm}`"] + [dcell(rm + end) for _, end, _, _ in present]
+             + [" / ".join(str(stats[rm + end]["n"]) if rm + end in stats else "–" for _, end, _, _ in present)]
+             for rm in ordered]
+    d.table(["runtime/mechanism"] + [label.split(" (")[0] for label, *_ in present] + ["processes (each column)"],
+            table, ci="below")
 
 
 def section_threads(d, run):
@@ -759,8 +986,10 @@ def section_all(d, run):
                      doc.num(net["median"]), doc.interval(net["lo"], net["hi"])])
     failed = [b for b in run.benches.values() if b.error and not b.samples]
     rows += [[f"`{b.name}`", 0, "failed", b.error, "", "", "", ""] for b in failed]
+    d.begin_details(f"The table: {len(rows)} benchmarks")
     d.table(["benchmark", "forks × reps", "median (ns/op)", "95 % CI", "CV between forks", "CV within",
              "net (ns/op)", "net 95 % CI"], rows)
+    d.end_details()
     d.para("forks × reps: processes, and timed repetitions in each (per-process figures: one each). ⚠: the "
            "spread between processes above 5 %. Net: the runtime's control loop per iteration taken off, spread "
            "over the operations of an iteration; per-process figures have no loop and are not changed. A CI of – "
@@ -803,16 +1032,25 @@ def section_method(d, run):
     ])
 
 
-SECTIONS = (section_conditions, section_warnings, section_summary, section_origin, section_ladder, section_overhead,
-            section_payload, section_batching, section_instructions, section_process, section_threads,
+SECTIONS = (section_answer, section_conditions, section_warnings, section_origin, section_ladder, section_overhead,
+            section_payload, section_batching, section_process, section_threads, section_instructions,
             section_accuracy, section_all, section_method)
 
 
-def build(folder):
-    """Writes report.md, report.html and the charts into folder. Returns the number of sections that
-    could not be drawn (0 when all went well)."""
+def subtitle(run):
+    p = run.prov
+    bits = [get(p, "timestamp_utc", default=""), get(p, "host", default=""),
+            get(p, "source", "describe", default=""), ", ".join(run.runtimes)]
+    return " · ".join(b for b in bits if b)
+
+
+def build(folder, screenshot=True):
+    """Writes report.md, report.html and the charts into folder, and report.png (the page as Chromium
+    shows it at 1400 px) when Chromium is installed. Returns the number of sections that could not be
+    drawn (0 when all went well)."""
     run = Run(folder)
-    d = doc.Doc(f"ffibench report — {os.path.basename(os.path.abspath(folder))}")
+    d = doc.Doc(f"ffibench report — {os.path.basename(os.path.abspath(folder))}", subtitle(run))
+    d.toc()
     broken = 0
     for section in SECTIONS:
         mark = len(d.blocks)
@@ -827,8 +1065,13 @@ def build(folder):
                                  f"{type(e).__name__}: {e}).", "report it, with this results folder.")
     with open(os.path.join(folder, "report.md"), "w", encoding="utf-8") as f:
         f.write(d.markdown())
-    with open(os.path.join(folder, "report.html"), "w", encoding="utf-8") as f:
+    page = os.path.join(folder, "report.html")
+    with open(page, "w", encoding="utf-8") as f:
         f.write(d.html())
+    if screenshot:
+        why_not = browser.screenshot(page, os.path.join(folder, "report.png"))
+        if why_not:
+            print(f"report: no report.png: {why_not}", file=sys.stderr)
     return broken
 
 
@@ -845,7 +1088,7 @@ def main(argv):
     except (OSError, ValueError) as e:  # a timing file that is not google-benchmark JSON
         print(f"report: cannot read {folder}: {e}", file=sys.stderr)
         return 2
-    print(f"report: {os.path.join(folder, 'report.html')}, report.md, cost-ladder.svg/.png")
+    print(f"report: {os.path.join(folder, 'report.html')}, report.md, report.png, answer.png, cost-ladder.png")
     return 1 if broken else 0
 
 

@@ -116,15 +116,20 @@ class Bench:
 TIME_SCALE = {"ns": 1.0, "us": 1e3, "ms": 1e6, "s": 1e9}
 
 
-def load_benches(folder):
+METRICS = ("real_time", "cpu_time")  # google-benchmark's two times per iteration
+
+
+def load_benches(folder, metric="real_time"):
     """All benchmarks of a results folder by name, in file order, with their repetitions."""
-    return load_timing(folder)[0]
+    return load_timing(folder, metric)[0]
 
 
-def load_timing(folder):
+def load_timing(folder, metric="real_time"):
     """(benches, files): load_benches's benchmarks, and for each timing file (by file name) its
     google-benchmark context and whether it was cut short: {"context": {...}, "truncated": bool,
-    "unreadable": None, or why the file was skipped (not JSON, or not google-benchmark's schema)}."""
+    "unreadable": None, or why the file was skipped (not JSON, or not google-benchmark's schema)}.
+    metric: which time of each entry is read, real_time (wall clock, the default) or cpu_time (the
+    measuring threads' CPU time); an entry without it makes its benchmark fail."""
     benches, files = {}, {}
     for path in gbench_files(folder):
         entry = files[os.path.basename(path)] = {"context": {}, "truncated": False, "unreadable": None}
@@ -150,9 +155,12 @@ def load_timing(folder):
             ops = float(b.get("ops", 1.0)) or 1.0
             bench.ops = ops
             scale = TIME_SCALE.get(b.get("time_unit", "ns"), 1.0)
+            if metric not in b:
+                bench.error = f"no {metric} recorded"
+                continue
             if "fork" not in b:
                 bench.labelled = False
-            bench.add(b.get("fork", ("unlabelled", i)), float(b["real_time"]) * scale / ops)
+            bench.add(b.get("fork", ("unlabelled", i)), float(b[metric]) * scale / ops)
     return benches, files
 
 

@@ -4,6 +4,7 @@ known, the comparison of two stored results folders (inputs/compare/old, new: a 
 shift, a -20 % one, identical series, zero-variance series, us/ms units, a benchmark on one side
 only, a failure), the exit status that gates a CI, and --baseline."""
 import io
+import json
 import math
 import os
 import shutil
@@ -268,6 +269,95 @@ class CommandLine(unittest.TestCase):
         self.assertAlmostEqual(ratios[("get/bytes:8", "c/handle")]["ratio"], 1.2)
         self.assertTrue(ratios[("get/bytes:8", "c/handle")]["significant"])
         self.assertFalse(ratios[("get/mode:throughput", "c/handle")]["significant"])  # 410 +-20 % vs 400
+
+
+CPU_OLD, CPU_NEW = os.path.join(INPUTS, "compare-cpu", "old"), os.path.join(INPUTS, "compare-cpu", "new")
+
+
+class MachineReadable(unittest.TestCase):
+    """--json: the whole diff as data; --metric: the same test on CPU time. inputs/compare-cpu: 5 forks
+    of 3 repetitions a side; get/mode:latency 20 % more wall time at the same CPU time (it waited),
+    noop the same wall time and 10 % more CPU time."""
+
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp()
+
+    def tearDown(self):
+        shutil.rmtree(self.tmp)
+
+    def diff(self, *args):
+        path = os.path.join(self.tmp, "out", "diff.json")
+        code, out = run_compare(*args, "--out", self.tmp, "--json", path)
+        with open(path) as f:
+            return code, out, json.load(f)
+
+    def test_json_holds_the_table_and_the_rest(self):
+        code, out, d = self.diff(OLD, NEW, "--threshold", "15")
+        self.assertEqual(code, 1, out)
+        self.assertEqual((d["metric"], d["alpha"], d["threshold"]), ("real_time", 0.05, 15.0))
+        rows = {b["name"]: b for b in d["benchmarks"]}
+        noop = rows["c/direct/noop"]
+        self.assertAlmostEqual(noop["old"], 0.25)
+        self.assertAlmostEqual(noop["new"], 0.275)
+        self.assertAlmostEqual(noop["change"], 0.1)
+        self.assertLess(noop["change_ci"][0], 0.1)
+        self.assertGreater(noop["change_ci"][1], 0.1)
+        self.assertEqual((noop["verdict"], noop["significant"], noop["beyond_threshold"]), ("slower", True, False))
+        self.assertEqual(d["summary"]["beyond_threshold"], [n for n, b in rows.items() if b["beyond_threshold"]])
+        self.assertEqual(d["summary"]["compared"], len(rows))
+        self.assertEqual(d["only_old"], ["c/marshal/noop"])
+        self.assertEqual(d["only_new"], ["c/marshal/add/mode:latency"])
+        self.assertEqual(d["failed"], ["c/direct/put/commit_every:100"])
+        self.assertIn({"field": "machine.cpu_model", "old": "CPU A", "new": "CPU B"}, d["provenance_differences"])
+        # the printed table and the file agree
+        line = next(x for x in out.splitlines() if x.startswith("c/direct/noop "))
+        self.assertIn(f"{100 * noop['change']:+.1f} %", line)
+
+    def test_json_has_null_where_there_is_no_number(self):
+        three = os.path.join(INPUTS, "run")
+        _, _, d = self.diff(three, three)
+        self.assertTrue(all(b["p"] is None or isinstance(b["p"], float) for b in d["benchmarks"]))
+        self.assertTrue(d["warnings"][0].startswith("3 benchmark(s) have too few forks"))
+
+    def test_cpu_time_is_tested_the_same_way(self):
+        _, _, real = self.diff(CPU_OLD, CPU_NEW)
+        rows = {b["name"]: b for b in real["benchmarks"]}
+        self.assertEqual(rows["c/direct/get/mode:latency"]["verdict"], "slower")
+        self.assertAlmostEqual(rows["c/direct/get/mode:latency"]["change"], 0.2)
+        self.assertEqual(rows["c/direct/noop"]["verdict"], "")
+        code, out, cpu = self.diff(CPU_OLD, CPU_NEW, "--metric", "cpu_time", "--threshold", "5")
+        self.assertEqual(code, 1, out)
+        rows = {b["name"]: b for b in cpu["benchmarks"]}
+        self.assertEqual(cpu["metric"], "cpu_time")
+        self.assertEqual(rows["c/direct/get/mode:latency"]["verdict"], "")
+        self.assertAlmostEqual(rows["c/direct/noop"]["change"], 0.1)
+        self.assertEqual(rows["c/direct/noop"]["verdict"], "slower")
+        self.assertIn("cpu_time", out)
+        with open(os.path.join(self.tmp, "compare.md")) as f:
+            self.assertIn("google-benchmark's `cpu_time`", f.read())
+
+    def test_a_missing_metric_fails_the_benchmark(self):
+        entries = [{"name": "c/direct/noop", "run_type": "iteration", "real_time": t, "fork": i}
+                   for i, t in enumerate((1.0, 1.1, 0.9))]
+        folder = os.path.join(self.tmp, "nocpu")
+        os.mkdir(folder)
+        with open(os.path.join(folder, "c.json"), "w") as f:
+            json.dump({"benchmarks": entries}, f)
+        benches = results.load_benches(folder, "cpu_time")
+        self.assertEqual((benches["c/direct/noop"].samples, benches["c/direct/noop"].error), ([], "no cpu_time recorded"))
+        self.assertEqual(run_compare(folder, folder, "--metric", "cpu_time", "--out", self.tmp)[0], 2)
+        self.assertEqual(run_compare(OLD, NEW, "--metric", "user_time")[0], 2)
+
+    def test_baseline_json(self):
+        path = os.path.join(self.tmp, "b.json")
+        code, out = run_compare("--baseline", "c/direct", RUN, "--out", self.tmp, "--json", path)
+        self.assertEqual(code, 0, out)
+        with open(path) as f:
+            d = json.load(f)
+        self.assertEqual((d["baseline"], d["metric"]), ("c/direct", "real_time"))
+        cell = next(r for r in d["ratios"] if r["workload"] == "noop" and r["mechanism"] == "c/handle")
+        self.assertAlmostEqual(cell["ratio"], 3.0)
+        self.assertTrue(cell["significant"])
 
 
 if __name__ == "__main__":

@@ -7,9 +7,12 @@
                         costs (+-5 %, at least 1 ns)
   sensitivity           an added cost of about one call (~1 ns: kv_spin(0)) on noop is significant
                         for compare at its default settings
-  A/A                   direct and its identical twin direct_aa, interleaved in one run, differ
-                        significantly on no more benchmarks than alpha allows (at most the 95th
-                        percentile of Binomial(n, alpha))
+  A/A                   direct and its identical twin direct_aa, each in fresh processes
+                        interleaved with the other's, differ significantly on no more benchmarks
+                        than alpha allows (at most the 95th percentile of Binomial(n, alpha))
+  planted cost          direct_slowget (every get also calls kv_spin(16)) against direct: compare
+                        flags every benchmark whose loop calls get, slower, and at most 5 % of
+                        the others
 Usage: validate.py RESULTS_DIR
 """
 import json
@@ -37,6 +40,30 @@ def net_median(benches, name, control):
     if not b or not b.samples:
         return None
     return results.net(results.center(b.forks), b.ops, control)
+
+
+GETS = ("get/mode:", "get/bytes:", "get_miss")  # the workloads whose loop calls get
+
+
+def planted(benches):
+    """The planted-cost check: direct_slowget's get benchmarks flagged, the rest (almost) not."""
+    name = "planted cost: kv_spin(16) in every get of one row, found there and (almost) nowhere else"
+    pairs = [(n, n.replace("c/direct/", "c/direct_slowget/", 1)) for n in benches if n.startswith("c/direct/")]
+    pairs = [(x, y) for x, y in pairs if benches.get(y) and benches[x].samples and benches[y].samples]
+    if not pairs:
+        return missing(name, "get benchmarks flagged")
+    flagged = {x: compare.compare_samples(benches[x].forks, benches[y].forks, ALPHA) for x, y in pairs}
+    gets = [x for x in flagged if any(g in x for g in GETS)]
+    others = [x for x in flagged if x not in gets]
+    missed = [x for x in gets if not (flagged[x]["significant"] and flagged[x]["ratio"] > 1)]
+    stray = [x for x in others if flagged[x]["significant"]]
+    allowed = int(0.05 * len(others))
+    spin = benches.get("c/direct/spin/n:16")
+    cost = f"; spin/n:16 costs {results.center(spin.forks):.1f} ns" if spin and spin.samples else ""
+    return check(name, f"{len(gets)} of {len(gets)} get benchmarks flagged slower, <= {allowed} of {len(others)} others",
+                 f"{len(gets) - len(missed)} of {len(gets)} flagged, {len(stray)} others", not missed and len(stray) <= allowed,
+                 ("missed: " + ", ".join(missed) + "; " if missed else "") + ("others flagged: " + ", ".join(stray)
+                                                                              if stray else "") + cost)
 
 
 def main(folder):
@@ -86,6 +113,8 @@ def main(folder):
                             len(sig) <= allowed, ", ".join(sig)))
     else:
         checks.append(missing("A/A: direct vs an identical twin, in interleaved fresh processes", "few significant"))
+
+    checks.append(planted(benches))
 
     verdict = "pass" if all(c["pass"] for c in checks) else "fail"
     with open(os.path.join(folder, "validate.json"), "w", encoding="utf-8") as f:

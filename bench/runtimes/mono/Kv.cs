@@ -16,7 +16,7 @@ namespace FfiBench
         public uint Durability, Reserved;
 
         public static KvOptions NoSync() =>
-            new KvOptions { Version = 1, MapSize = 1UL << 30, Durability = 1 };
+            new KvOptions { Version = KvAbi.KV_OPTIONS_VERSION, MapSize = 1UL << 30, Durability = KvAbi.KV_DURABLE_NOSYNC };
     }
 
     // kv_scan_fn. Marshaled as a delegate: Mono makes a native-to-managed thunk for it. Full AOT must

@@ -317,7 +317,7 @@ namespace FfiBench
                 Console.Error.WriteLine("mono: no first-call mechanism " + mech + " (dllimport, handle, marshal, none)");
                 return 2;
             }
-            int want = which == 1 ? -16 : 5; // handle: KVH_NULL is validated and answers KV_E_BAD_HANDLE
+            int want = which == 1 ? KvAbi.KV_E_BAD_HANDLE : 5; // handle: KVH_NULL is validated and answers KV_E_BAD_HANDLE
             int* got = stackalloc int[2];
             long* t = stackalloc long[3];
             Clock.WallNs();

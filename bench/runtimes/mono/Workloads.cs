@@ -553,8 +553,12 @@ namespace FfiBench
     // callback runs per record while decoding it (the same upcall, on this side of the wire).
     unsafe class MarshalMech : Mechanism
     {
-        const byte V = 1, NOOP = 0x00, ADD = 0x01, ENV_OPEN = 0x10, ENV_CLOSE = 0x11, TXN_BEGIN = 0x20,
-                   TXN_COMMIT = 0x21, TXN_ABORT = 0x22, PUT = 0x30, GET = 0x31, GET_BATCH = 0x33, SCAN = 0x34;
+        // Op codes from KvAbi (generated from kv_abi.json by ./build).
+        const byte V = KvAbi.KVM_VERSION, NOOP = KvAbi.KVM_OP_NOOP, ADD = KvAbi.KVM_OP_ADD,
+                   ENV_OPEN = KvAbi.KVM_OP_ENV_OPEN, ENV_CLOSE = KvAbi.KVM_OP_ENV_CLOSE,
+                   TXN_BEGIN = KvAbi.KVM_OP_TXN_BEGIN, TXN_COMMIT = KvAbi.KVM_OP_TXN_COMMIT,
+                   TXN_ABORT = KvAbi.KVM_OP_TXN_ABORT, PUT = KvAbi.KVM_OP_PUT, GET = KvAbi.KVM_OP_GET,
+                   GET_BATCH = KvAbi.KVM_OP_GET_BATCH, SCAN = KvAbi.KVM_OP_SCAN;
         ulong env, txn;
         readonly byte[] req = new byte[64], resp = new byte[64]; // for the calls around the workloads
         byte[] request, response;                                // the workload's, allocated by Setup

@@ -19,11 +19,14 @@ import os
 import struct
 from itertools import repeat
 
+import kv_abi
+
 from workloads import (HEAD, KEY_LEN, KEYS, PUT_EVERY, PUT_KEYS, SCAN_RECORDS,
                        VAL_LEN, WrongAnswer, bytes_key, tables)
 
-TXN_READ, TXN_WRITE = 0, 1
-NOSYNC = 1
+ABI = kv_abi.load()  # libkv's constants, from the kv_abi.json its build wrote (never typed here)
+TXN_READ, TXN_WRITE = ABI["KV_TXN_READ"], ABI["KV_TXN_WRITE"]
+NOSYNC = ABI["KV_DURABLE_NOSYNC"]
 MAP_SIZE = 1 << 30
 U32 = struct.Struct("<I")
 
@@ -443,9 +446,10 @@ class Marshal:
 
     name = "cffi-api-marshal"
     buf_kinds = False
-    V = 1  # KVM_VERSION
-    NOOP, ADD, ENV_OPEN, ENV_CLOSE, TXN_BEGIN, TXN_COMMIT, TXN_ABORT = 0x00, 0x01, 0x10, 0x11, 0x20, 0x21, 0x22
-    PUT, GET, GET_BATCH, SCAN = 0x30, 0x31, 0x33, 0x34
+    V = ABI["KVM_VERSION"]
+    NOOP, ADD, ENV_OPEN, ENV_CLOSE = (ABI[f"KVM_OP_{op}"] for op in ("NOOP", "ADD", "ENV_OPEN", "ENV_CLOSE"))
+    TXN_BEGIN, TXN_COMMIT, TXN_ABORT = (ABI[f"KVM_OP_{op}"] for op in ("TXN_BEGIN", "TXN_COMMIT", "TXN_ABORT"))
+    PUT, GET, GET_BATCH, SCAN = (ABI[f"KVM_OP_{op}"] for op in ("PUT", "GET", "GET_BATCH", "SCAN"))
     ADD_REQ = struct.Struct("<BBii")
     HDR_H = struct.Struct("<BBQ")     # version, op, handle
     STATUS_H = struct.Struct("<iQ")   # status, handle

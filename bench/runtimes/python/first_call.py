@@ -10,7 +10,11 @@ import os
 import sys
 import time
 
-KV_E_BAD_HANDLE = -16
+import kv_abi
+
+ABI = kv_abi.load()  # read before the clock starts
+KV_E_BAD_HANDLE = ABI["KV_E_BAD_HANDLE"]
+ADD_2_3 = bytes([ABI["KVM_VERSION"], ABI["KVM_OP_ADD"]]) + (2).to_bytes(4, "little") + (3).to_bytes(4, "little")
 
 
 def main(mech):
@@ -40,8 +44,7 @@ def main(mech):
             sump = ffi.new("int *")
             call, want = (lambda: lib.kvh_add(0, 2, 3, sump)), KV_E_BAD_HANDLE
         else:  # cffi-api-marshal: ADD 2 3
-            req, resp, lenp = b"\x01\x01\x02\x00\x00\x00\x03\x00\x00\x00", ffi.new("char[8]"), \
-                ffi.new("size_t *")
+            req, resp, lenp = ADD_2_3, ffi.new("char[8]"), ffi.new("size_t *")
 
             def call():
                 rc = lib.kvm_call(req, 10, resp, 8, lenp)

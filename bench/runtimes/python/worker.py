@@ -134,7 +134,8 @@ def serve(inp, out):
 
 
 def main(argv):
-    sys.path[:0] = [HERE, os.path.join(os.environ["KV_BUILD_DIR"], "runtimes", "python")]
+    # This folder, the compiled modules, and bench/runtimes (kv_abi.py: libkv's constants).
+    sys.path[:0] = [HERE, os.path.join(os.environ["KV_BUILD_DIR"], "runtimes", "python"), os.path.dirname(HERE)]
     if argv[:1] == ["first-call"] and len(argv) == 2:
         if argv[1] == "none":
             return 0

@@ -285,7 +285,7 @@ internal readonly unsafe struct HandleSafeBinding : IBinding<SafeHandle, byte[]>
         }
         else
         {
-            txn.Dispose(); // kvh_txn_abort
+            txn.Dispose(); // kvh_release: aborts and frees it
         }
     }
 
@@ -314,13 +314,14 @@ internal readonly unsafe struct HandleSafeBinding : IBinding<SafeHandle, byte[]>
 }
 
 /// <summary>`marshal`: every call is a request encoded into bytes, one kvm_call, a response decoded
-/// (shims/marshal/PROTOCOL.md). Little-endian stores through BinaryPrimitives; no struct overlays.
+/// (engine/doc/PROTOCOL.md; op codes from KvAbi). Little-endian stores through BinaryPrimitives; no struct overlays.
 /// The request and response buffers are allocated once, outside the GC heap (nothing to pin).</summary>
 internal readonly unsafe struct MarshalBinding : IBinding<ulong, byte[]>
 {
-    const byte Version = 1;
-    const byte OpNoop = 0x00, OpAdd = 0x01, OpTxnBegin = 0x20, OpTxnCommit = 0x21, OpTxnAbort = 0x22,
-               OpPut = 0x30, OpGet = 0x31, OpGetBatch = 0x33;
+    const byte Version = KvAbi.KVM_VERSION;
+    const byte OpNoop = KvAbi.KVM_OP_NOOP, OpAdd = KvAbi.KVM_OP_ADD, OpTxnBegin = KvAbi.KVM_OP_TXN_BEGIN,
+               OpTxnCommit = KvAbi.KVM_OP_TXN_COMMIT, OpTxnAbort = KvAbi.KVM_OP_TXN_ABORT, OpPut = KvAbi.KVM_OP_PUT,
+               OpGet = KvAbi.KVM_OP_GET, OpGetBatch = KvAbi.KVM_OP_GET_BATCH;
     const int Capacity = 4 << 20; // the largest request or response: a 1 MiB value, a batch of 1024
 
     static readonly byte* Req = (byte*)NativeMemory.Alloc(Capacity);

@@ -23,12 +23,13 @@ internal sealed class KvTxnSafeHandle : SafeHandle
 }
 
 /// <summary>A handle of the handle ABI (a u64, kept in the IntPtr: this worker is 64-bit only).
-/// An owned transaction handle is aborted on release; an environment handle is not owned.</summary>
+/// An owned handle is released with kvh_release, which takes any handle from any thread (so from the
+/// finalizer thread too): a transaction is aborted and freed. An environment handle is not owned.</summary>
 internal sealed class KvHandle : SafeHandle
 {
     public KvHandle() : base(0, ownsHandle: true) { }
     public KvHandle(ulong h, bool owns) : base(0, owns) => SetHandle((nint)h);
     public ulong Value => (ulong)handle;
     public override bool IsInvalid => handle == 0;
-    protected override bool ReleaseHandle() => HandleNative.TxnAbort((ulong)handle) == Kv.Ok;
+    protected override bool ReleaseHandle() => HandleNative.Release((ulong)handle) == Kv.Ok;
 }

@@ -20,14 +20,15 @@ internal struct KvOptions
     public uint Reserved;
 
     /// <summary>wl_env_options(): no-sync (benchmarks never fsync), a 1 GiB map.</summary>
-    public static KvOptions Bench => new() { Version = 1, MapSize = 1UL << 30, Durability = 1 };
+    public static KvOptions Bench => new() { Version = KvAbi.KV_OPTIONS_VERSION, MapSize = 1UL << 30, Durability = KvAbi.KV_DURABLE_NOSYNC };
 }
 
 internal static unsafe class Kv
 {
     public const string Lib = "kv";
-    public const int Ok = 0, NotFound = -4, BufferTooSmall = -5;
-    public const uint TxnRead = 0, TxnWrite = 1;
+    // libkv's constants come from KvAbi (generated from kv_abi.json by ../build).
+    public const int Ok = KvAbi.KV_OK, NotFound = KvAbi.KV_E_NOT_FOUND, BufferTooSmall = KvAbi.KV_E_BUFFER_TOO_SMALL;
+    public const uint TxnRead = KvAbi.KV_TXN_READ, TxnWrite = KvAbi.KV_TXN_WRITE;
 
     public static void Check(int rc, string what)
     {
@@ -132,6 +133,7 @@ internal static unsafe class HandleNative
     [DllImport(Kv.Lib, EntryPoint = "kvh_txn_begin")] public static extern int TxnBegin(ulong* txn, ulong env, uint flags);
     [DllImport(Kv.Lib, EntryPoint = "kvh_txn_commit")] public static extern int TxnCommit(ulong txn);
     [DllImport(Kv.Lib, EntryPoint = "kvh_txn_abort")] public static extern int TxnAbort(ulong txn);
+    [DllImport(Kv.Lib, EntryPoint = "kvh_release")] public static extern int Release(ulong handle);
     [DllImport(Kv.Lib, EntryPoint = "kvh_get")] public static extern int Get(ulong txn, byte* key, nuint keyLen, byte* buf, nuint cap, nuint* len);
     [DllImport(Kv.Lib, EntryPoint = "kvh_put")] public static extern int Put(ulong txn, byte* key, nuint keyLen, byte* val, nuint valLen);
     [DllImport(Kv.Lib, EntryPoint = "kvh_get_batch")]

@@ -97,15 +97,16 @@ def log(msg: str) -> None:
 
 
 class Progress:
-    """A line on stderr after each fork: done/total, elapsed, and an ETA from each runtime's own
-    average fork so far (a runtime not yet seen counts at the overall average)."""
+    """A line on stderr after each task (a fork, a first call, a hyperfine round): done/total,
+    elapsed, and an ETA from what each kind of task of each runtime has taken so far (one not yet
+    seen counts at the overall average)."""
 
-    def __init__(self, tasks: list[tuple[Bench, int]]):
+    def __init__(self, plan: list[tuple]):
         self.left = defaultdict(int)
-        for b, _ in tasks:
-            self.left[b.runtime.name] += 1
-        self.total, self.done = len(tasks), 0
-        self.spent: dict[str, list[float]] = defaultdict(list)
+        for t in plan:
+            self.left[task_key(t)] += 1
+        self.total, self.done = len(plan), 0
+        self.spent: dict[tuple[str, str], list[float]] = defaultdict(list)
         self.t0 = time.monotonic()
         self.tty = sys.stderr.isatty()
         self.last = 0.0
@@ -113,20 +114,20 @@ class Progress:
     def eta(self) -> float:
         every = [s for v in self.spent.values() for s in v]
         avg = sum(every) / len(every) if every else 0.0
-        return sum(n * (sum(self.spent[r]) / len(self.spent[r]) if self.spent[r] else avg)
-                   for r, n in self.left.items())
+        return sum(n * (sum(self.spent[k]) / len(self.spent[k]) if self.spent[k] else avg)
+                   for k, n in self.left.items())
 
-    def step(self, b: Bench, r: ForkResult) -> None:
+    def step(self, t: tuple, seconds: float, label: str, error: str | None) -> None:
         self.done += 1
-        self.left[b.runtime.name] -= 1
-        self.spent[b.runtime.name].append(r.seconds)
+        self.left[task_key(t)] -= 1
+        self.spent[task_key(t)].append(seconds)
         now = time.monotonic()
-        if not self.tty and now - self.last < 5 and self.done < self.total and not r.error:
+        if not self.tty and now - self.last < 5 and self.done < self.total and not error:
             return
         self.last = now
-        line = (f"  [{self.done}/{self.total} forks, {now - self.t0:.0f} s elapsed, ETA {self.eta():.0f} s] "
-                f"{b.name}" + (f"  FAILED: {r.error.splitlines()[0]}" if r.error else ""))
-        if self.tty and not r.error:
+        line = (f"  [{self.done}/{self.total} processes, {now - self.t0:.0f} s elapsed, ETA {self.eta():.0f} s] "
+                f"{label}" + (f"  FAILED: {error.splitlines()[0]}" if error else ""))
+        if self.tty and not error:
             print("\r\033[K" + line[:200], end="", file=sys.stderr, flush=True)
         else:
             print(("\r\033[K" if self.tty else "") + line, file=sys.stderr, flush=True)
@@ -134,6 +135,29 @@ class Progress:
     def end(self) -> None:
         if self.tty:
             print(file=sys.stderr)
+
+
+def task_key(t: tuple) -> tuple[str, str]:
+    """(kind, runtime) of a plan's task: ("fork", Bench, k), ("first", FirstCall) or
+    ("hyperfine", Available, k)."""
+    if t[0] == "fork":
+        return ("fork", t[1].runtime.name)
+    if t[0] == "first":
+        return ("first", t[1].runtime.name)
+    return ("hyperfine", t[1].rt.name)
+
+
+def riffle(a: list, b: list, rng: random.Random) -> list:
+    """a and b merged at random, each keeping its own order: b spread evenly over a."""
+    out, i, j = [], 0, 0
+    while i < len(a) or j < len(b):
+        if j == len(b) or (i < len(a) and rng.random() < (len(a) - i) / (len(a) - i + len(b) - j)):
+            out.append(a[i])
+            i += 1
+        else:
+            out.append(b[j])
+            j += 1
+    return out
 
 
 @dataclasses.dataclass
@@ -307,66 +331,72 @@ def _run(a, m, build, pattern, rng, folders, wanted, skip_ok, out, raw, tmp, dat
         print(f"bench: runtime {rt.name} cannot run: {why}", file=sys.stderr)
 
     benches = [b for av in available for b in av.benches if selected(b, pattern, a.quick)]
-    plan = interleave(benches, m.forks, rng)
+    forks = [("fork", b, k) for b, k in interleave(benches, m.forks, rng)]
     fc_items = [perprocess.FirstCall(av.rt, mech) for av in available for mech in av.mechanisms
                 if not a.no_process and (not pattern or pattern.search(f"{av.rt.name}/{mech}/first_call")
                                          or pattern.search(f"{av.rt.name}/{mech}/process"))]
+    # Per-process figures are spread over the whole run among the forks (perprocess.py).
+    per_process = [("first", it) for it in perprocess.first_call_plan(fc_items, m.first_call_rounds, rng)]
+    commands = {av.rt.name: perprocess.process_commands(av.rt, [it.mechanism for it in fc_items if it.runtime is av.rt])
+                for av in available}
+    hf_rounds = 4
+    if m.hyperfine_runs and perprocess.available():
+        per_process += [("hyperfine", av, k) for k in range(hf_rounds) for av in available if commands[av.rt.name]
+                        if any(it.runtime is av.rt for it in fc_items)]
+        rng.shuffle(per_process)
+    plan = riffle(forks, per_process, rng)
     if a.list:
-        for b, k in plan:
-            print(f"fork {k}\t{b.name}")
-        for it in fc_items:
-            print(f"first-call\t{it.name}")
+        for t in plan:
+            print(f"fork {t[2]}\t{t[1].name}" if t[0] == "fork" else
+                  f"first-call\t{t[1].name}" if t[0] == "first" else f"hyperfine {t[2]}\t{t[1].rt.name}")
         return 0 if not missing else 1
-    log(f"{len(benches)} benchmarks x {m.forks} forks = {len(plan)} processes "
-        f"({', '.join(f'{av.rt.name} {sum(1 for b in benches if b.runtime is av.rt)}' for av in available)}) "
-        f"-> {out}")
+    log(f"{len(benches)} benchmarks x {m.forks} forks = {len(forks)} processes "
+        f"({', '.join(f'{av.rt.name} {sum(1 for b in benches if b.runtime is av.rt)}' for av in available)}), "
+        f"{sum(1 for t in per_process if t[0] == 'first')} first calls and "
+        f"{sum(1 for t in per_process if t[0] == 'hyperfine')} hyperfine rounds among them -> {out}")
 
-    # ---- timing: the forks ------------------------------------------------------------------------
+    # ---- the plan: forks, first calls, whole processes ------------------------------------------------
     results: dict[tuple[str, str], list[ForkResult]] = defaultdict(list)
+    fc = {it: perprocess.FirstCallResult() for it in fc_items}
+    hf_by_rt: dict[str, list[list[dict]]] = defaultdict(list)
     progress = Progress(plan)
     interrupted = False
     t0 = time.monotonic()
     failed_keys: set[tuple[str, str]] = set()
     with open(raw / "forks.jsonl", "w", encoding="utf-8") as jl:
         try:
-            for b, k in plan:
-                if b.key in failed_keys:  # a benchmark that failed once is not run again
-                    continue
-                r = run_fork(b, k, m, env, tmp, rng.randrange(4096), t0)
-                results[b.key].append(r)
-                if r.error:
-                    failed_keys.add(b.key)
-                jl.write(json.dumps(r.record()) + "\n")
-                jl.flush()
-                progress.step(b, r)
+            for t in plan:
+                t1 = time.monotonic()
+                if t[0] == "fork":
+                    b, k = t[1], t[2]
+                    if b.key in failed_keys:  # a benchmark that failed once is not run again
+                        continue
+                    r = run_fork(b, k, m, env, tmp, rng.randrange(4096), t0)
+                    results[b.key].append(r)
+                    if r.error:
+                        failed_keys.add(b.key)
+                    jl.write(json.dumps(r.record()) + "\n")
+                    jl.flush()
+                    progress.step(t, r.seconds, b.name, r.error)
+                elif t[0] == "first":
+                    it = t[1]
+                    had = fc[it].error
+                    perprocess.first_call(it, fc[it], env, tmp, rng.randrange(4096))
+                    progress.step(t, time.monotonic() - t1, it.name, fc[it].error if not had else None)
+                else:
+                    av, k = t[1], t[2]
+                    path = str(raw / f"hyperfine-{av.rt.name}-{k}.json")
+                    err = None
+                    try:
+                        hf_by_rt[av.rt.name].append(perprocess.hyperfine_round(
+                            av.rt, commands[av.rt.name], -(-m.hyperfine_runs // hf_rounds), env, tmp, path, rng))
+                    except RuntimeError as e:
+                        err, status = str(e), 1
+                    progress.step(t, time.monotonic() - t1, f"hyperfine {av.rt.name} ({k + 1}/{hf_rounds})", err)
         except KeyboardInterrupt:
             interrupted = True
     progress.end()
-
-    # ---- per process: first calls, whole processes --------------------------------------------------
-    fc: dict = {}
-    hf: list[dict] = []
-    stop = lambda: interrupted  # noqa: E731
-    if fc_items and not interrupted:
-        log(f"first calls: {m.first_call_rounds} fresh processes for each of {len(fc_items)} mechanisms, interleaved")
-        try:
-            fc = perprocess.first_calls(fc_items, m.first_call_rounds, env, tmp, rng, stop, lambda s: None)
-        except KeyboardInterrupt:
-            interrupted = True
-        if m.hyperfine_runs and not interrupted:
-            log("whole processes (hyperfine)")
-            for av in available:  # the mechanisms whose first call worked
-                mechs = [it.mechanism for it in fc_items if it.runtime is av.rt and not fc[it].error]
-                if not mechs:
-                    continue
-                try:
-                    hf += perprocess.hyperfine(av.rt, mechs, m.hyperfine_runs, 4, env, tmp, str(raw), rng, stop)
-                except RuntimeError as e:
-                    print(f"bench: {e}", file=sys.stderr)
-                    status = 1
-                except KeyboardInterrupt:
-                    interrupted = True
-                    break
+    hf = [r for av in available for r in perprocess.merge_hyperfine(hf_by_rt[av.rt.name], list(commands[av.rt.name]))]
 
     # ---- instruction counts (C) ----------------------------------------------------------------------
     c_names = [b.name for b in benches if b.runtime.protocol == "gbench" and b.threads == 1 and not b.args]
@@ -380,9 +410,10 @@ def _run(a, m, build, pattern, rng, folders, wanted, skip_ok, out, raw, tmp, dat
 
     # ---- the results folder ------------------------------------------------------------------------
     write_results(out, available, benches, results, fc, fc_items, hf, m, checksum)
-    driver_provenance(out, m, available, missing, results, plan)
+    driver_provenance(out, m, available, missing, results, forks)
     failures = sorted(f"{k[1]}: {v[-1].error.splitlines()[0]}" for k, v in results.items() if v and v[-1].error)
     fc_fail = sorted(f"{it.name}: {res.error}" for it, res in fc.items() if res.error)
+    fc = {it: res for it, res in fc.items() if res.rows or res.error}  # those that ran
     if a.validate and not interrupted:
         log("validation (validate.json)")
         if subprocess.run([PY, str(LIB / "validate.py"), str(out)]).returncode != 0:

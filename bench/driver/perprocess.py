@@ -1,10 +1,12 @@
 """perprocess.py — what costs once per process: the first call (each process prints
 "LOAD_NS FIRST_NS SECOND_NS", bench/runtimes/README.md) and the whole process (hyperfine).
 
-First calls: `rounds` fresh processes per runtime and mechanism, every round in its own shuffled order
-across all runtimes, so drift hits every mechanism alike. Whole processes: hyperfine over each
-runtime's commands (its control `first-call none` and each mechanism), in `rounds` short hyperfine
-runs whose command order is shuffled each time, their times merged.
+Both are tasks of the run's one plan (cli.py), spread over the whole run among the forks — the
+machine's drift over minutes then hits them as it hits everything else, instead of a block of them
+at the end. First calls: `rounds` fresh processes per runtime and mechanism, each round in its own
+shuffled order. Whole processes: per runtime, `rounds` short hyperfine runs over its commands (its
+control `first-call none` and each mechanism), command order shuffled each time, times merged; a
+command that fails is dropped (its first call reports why).
 """
 from __future__ import annotations
 
@@ -16,7 +18,6 @@ import shutil
 import subprocess
 import tempfile
 from dataclasses import dataclass, field
-from typing import Callable
 
 from .forks import fork_env
 from .runtimes import Runtime
@@ -40,70 +41,76 @@ class FirstCallResult:
     error: str | None = None
 
 
-def first_calls(items: list[FirstCall], rounds: int, base_env: dict[str, str], scratch_root: str,
-                rng: random.Random, stop: Callable[[], bool], progress: Callable[[str], None]
-                ) -> dict[FirstCall, FirstCallResult]:
-    out = {it: FirstCallResult() for it in items}
-    for r in range(rounds):
+def first_call(it: FirstCall, res: FirstCallResult, base_env: dict[str, str], scratch_root: str, pad: int) -> None:
+    """One fresh process's first call, into res (a row, or the error)."""
+    if res.error:
+        return
+    scratch = tempfile.mkdtemp(prefix="first-", dir=scratch_root)
+    try:
+        p = subprocess.run(it.runtime.first_call_argv(it.mechanism), capture_output=True, text=True,
+                           env=fork_env(base_env, it.runtime, scratch, pad), cwd=scratch, timeout=120,
+                           start_new_session=True)
+        fields = p.stdout.split()
+        if p.returncode != 0 or len(fields) != 3:
+            res.error = f"exit {p.returncode}, printed {p.stdout.strip()!r}; stderr: {p.stderr.strip()[-400:]}"
+        else:
+            res.rows.append(tuple(int(x) for x in fields))
+    except (subprocess.TimeoutExpired, ValueError, OSError) as e:
+        res.error = str(e)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def first_call_plan(items: list[FirstCall], rounds: int, rng: random.Random) -> list[FirstCall]:
+    plan = []
+    for _ in range(rounds):
         order = list(items)
         rng.shuffle(order)
-        for it in order:
-            res = out[it]
-            if stop():
-                return out
-            if res.error:
-                continue
-            scratch = tempfile.mkdtemp(prefix="first-", dir=scratch_root)
-            try:
-                env = fork_env(base_env, it.runtime, scratch, rng.randrange(4096))
-                p = subprocess.run(it.runtime.first_call_argv(it.mechanism), capture_output=True, text=True,
-                                   env=env, cwd=scratch, timeout=120, start_new_session=True)
-                fields = p.stdout.split()
-                if p.returncode != 0 or len(fields) != 3:
-                    res.error = (f"exit {p.returncode}, printed {p.stdout.strip()!r}; stderr: "
-                                 f"{p.stderr.strip()[-400:]}")
-                else:
-                    res.rows.append(tuple(int(x) for x in fields))
-            except (subprocess.TimeoutExpired, ValueError, OSError) as e:
-                res.error = str(e)
-            finally:
-                shutil.rmtree(scratch, ignore_errors=True)
-        progress(f"first calls: round {r + 1}/{rounds}")
-    return out
+        plan += order
+    return plan
 
 
-def hyperfine(rt: Runtime, mechanisms: list[str], runs: int, rounds: int, base_env: dict[str, str],
-              scratch_root: str, raw_dir: str, rng: random.Random, stop: Callable[[], bool]) -> list[dict]:
-    """hyperfine's results for <runtime>/control/process and <runtime>/<mechanism>/process, the
-    times of every round merged; [] when hyperfine is missing. Raises RuntimeError when it fails."""
-    if not shutil.which("hyperfine") or runs <= 0:
-        return []
+def process_commands(rt: Runtime, mechanisms: list[str]) -> dict[str, list[str]]:
+    """hyperfine's commands for a runtime: <runtime>/control/process (protocol workers) and
+    <runtime>/<mechanism>/process."""
     commands = {f"{rt.name}/{m}/process": rt.first_call_argv(m) for m in mechanisms}
     if rt.protocol != "gbench":
         commands = {f"{rt.name}/control/process": rt.first_call_argv("none"), **commands}
+    return commands
+
+
+def hyperfine_round(rt: Runtime, commands: dict[str, list[str]], runs: int, base_env: dict[str, str],
+                    scratch_root: str, path: str, rng: random.Random) -> list[dict]:
+    """One hyperfine run over a runtime's commands (shuffled), `runs` each: its results, failed
+    commands (a non-zero exit) left out. Raises RuntimeError when hyperfine itself fails."""
+    names = list(commands)
+    rng.shuffle(names)
+    scratch = tempfile.mkdtemp(prefix="hyperfine-", dir=scratch_root)
+    cmd = ["hyperfine", "-N", "--ignore-failure", "--warmup", "2", "--runs", str(runs), "--style", "none",
+           "--export-json", path]
+    for n in names:
+        cmd += ["-n", n, shlex.join(commands[n])]
+    try:
+        p = subprocess.run(cmd, env=fork_env(base_env, rt, scratch, rng.randrange(4096)), cwd=scratch,
+                           capture_output=True, text=True)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    if p.returncode != 0 or not os.path.exists(path):
+        raise RuntimeError(f"hyperfine failed for {rt.name}: {p.stderr.strip()[-400:]}")
+    with open(path, encoding="utf-8") as f:
+        return [r for r in json.load(f)["results"] if not any(r.get("exit_codes") or [])]
+
+
+def merge_hyperfine(rounds: list[list[dict]], order: list[str]) -> list[dict]:
+    """The rounds' results as one list, each command's times concatenated, in `order`."""
     merged: dict[str, dict] = {}
-    per_round = max(1, -(-runs // rounds))
-    for k in range(rounds):
-        if stop():
-            break
-        names = list(commands)
-        rng.shuffle(names)
-        scratch = tempfile.mkdtemp(prefix="hyperfine-", dir=scratch_root)
-        path = os.path.join(raw_dir, f"hyperfine-{rt.name}-{k}.json")
-        cmd = ["hyperfine", "-N", "--warmup", "2", "--runs", str(per_round), "--style", "none",
-               "--export-json", path]
-        for n in names:
-            cmd += ["-n", n, shlex.join(commands[n])]
-        try:
-            p = subprocess.run(cmd, env=fork_env(base_env, rt, scratch, rng.randrange(4096)), cwd=scratch,
-                               capture_output=True, text=True)
-        finally:
-            shutil.rmtree(scratch, ignore_errors=True)
-        if p.returncode != 0:
-            raise RuntimeError(f"hyperfine failed for {rt.name}: {p.stderr.strip()[-400:]}")
-        with open(path, encoding="utf-8") as f:
-            for res in json.load(f)["results"]:
-                m = merged.setdefault(res["command"], {"command": res["command"], "times": [], "exit_codes": []})
-                m["times"] += res["times"]
-                m["exit_codes"] += res.get("exit_codes", [])
-    return [merged[n] for n in commands if n in merged]
+    for results in rounds:
+        for res in results:
+            m = merged.setdefault(res["command"], {"command": res["command"], "times": [], "exit_codes": []})
+            m["times"] += res["times"]
+            m["exit_codes"] += res.get("exit_codes", [])
+    return [merged[n] for n in order if n in merged]
+
+
+def available() -> bool:
+    return shutil.which("hyperfine") is not None

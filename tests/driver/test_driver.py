@@ -246,6 +246,18 @@ class Options(unittest.TestCase):
         names = [line.split("\t")[1] for line in p.stdout.splitlines() if line.startswith("fork")]
         self.assertEqual(Counter(names), {"fake/ok/const": 3, "fake/control/loop": 3})
 
+    def test_first_calls_and_hyperfine_are_spread_among_the_forks(self):
+        p = subprocess.run(["/usr/bin/python3", os.path.join(ROOT, "bench", "driver"), "--build-dir", BUILD,
+                            "--runtimes-dir", fake_dir(self.tmp), "--out", os.path.join(self.tmp, "out"),
+                            "--runtimes", "fake", "--forks", "5", "--list"], capture_output=True, text=True)
+        lines = p.stdout.splitlines()
+        kinds = [x.split("\t")[0].split()[0] for x in lines]
+        self.assertEqual(kinds.count("first-call"), 2 * method.MODES["full"].first_call_rounds)
+        self.assertEqual(kinds.count("hyperfine"), 4)
+        firsts = [i for i, k in enumerate(kinds) if k != "fork"]
+        third = len(lines) // 3  # some in every third of the run, not a block at its end
+        self.assertTrue(all(any(lo <= i < lo + third for i in firsts) for lo in (0, third, 2 * third)))
+
     def test_a_runtimes_warmup_minimum_sees_past_a_plateau(self):
         # A tier-up after 8 runs looks steady before it: only the runtime's declared minimum helps.
         p = driver(self.tmp, "--runtimes", "fakejit", "--filter", "ok/tier")

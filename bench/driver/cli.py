@@ -39,9 +39,11 @@ ROOT = Path(__file__).resolve().parents[2]
 LIB = ROOT / "scripts" / "lib"
 PY = "/usr/bin/python3"
 
-# --quick: a first look at every runtime; these workloads' parameters are thinned to three.
-QUICK_PARAMS = {"bytes": {"8", "4096", "1048576"}, "n": {"1", "64", "1024", "16", "256"}}
-QUICK_DROP = re.compile(r"/(get/mode:throughput|get_miss|scan/dir:downcall|add/mode:throughput)\b|/buf:")
+# --quick: a first look at every runtime: the calls, a get, a put, the ends of the payload and
+# batching curves, a scan; no variants.
+QUICK_PARAMS = {"bytes": {"8", "1048576"}, "n": {"1", "1024", "256"}}
+QUICK_DROP = re.compile(r"/(get/mode:throughput|get_miss|scan/dir:downcall|add/mode:throughput)\b|/buf:|/threads:"
+                        r"|-(delegate|marshaled|safehandle|noargtypes)/")
 
 
 def parse(argv: list[str]) -> argparse.Namespace:
@@ -50,7 +52,8 @@ def parse(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--out", help="the results folder (default: results/<UTC timestamp>-<host>)")
     p.add_argument("--results-root", default=str(ROOT / "results"))
     mode = p.add_mutually_exclusive_group()
-    mode.add_argument("--quick", action="store_true", help="a first look: fewer forks, shorter runs, fewer sizes")
+    mode.add_argument("--quick", action="store_true",
+                      help="a first look: 2 forks, shorter runs, fewer sizes and variants, no instruction counts")
     mode.add_argument("--smoke", action="store_true", help="every benchmark once, answers checked (a test)")
     p.add_argument("--filter", default="", help="Python regex searched in each full benchmark name")
     p.add_argument("--runtimes", default="all", help="all, none (C only), or names/folders, comma-separated")
@@ -400,7 +403,7 @@ def _run(a, m, build, pattern, rng, folders, wanted, skip_ok, out, raw, tmp, dat
 
     # ---- instruction counts (C) ----------------------------------------------------------------------
     c_names = [b.name for b in benches if b.runtime.protocol == "gbench" and b.threads == 1 and not b.args]
-    if c_names and not a.no_icount and not interrupted and not a.smoke:
+    if c_names and not a.no_icount and not interrupted and not a.smoke and not a.quick:
         log(f"instruction counts: {len(c_names)} C benchmarks under callgrind (deterministic)")
         try:
             if not icount(build, data, c_names, out, tmp):

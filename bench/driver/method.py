@@ -54,7 +54,7 @@ class Method:
 MODES = {
     "full": Method(),
     "quick": Method(forks=2, repetitions=3, target_s=0.005, warmup_max_runs=10, warmup_max_seconds=1.0,
-                    gbench_warmup_s=0.01, first_call_rounds=5, hyperfine_runs=0),
+                    gbench_warmup_s=0.01, first_call_rounds=3, hyperfine_runs=0),
     # Every benchmark once, answers checked: a test of the workers, not a measurement.
     "smoke": Method(forks=1, repetitions=1, target_s=0.0, warmup_max_runs=0, warmup_max_seconds=0.0,
                     gbench_warmup_s=0.0, first_call_rounds=1, hyperfine_runs=0, timeout_s=300.0),

@@ -56,7 +56,7 @@ ffibench_log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 # prints the exact command and stops.
 ffibench_require_packages() {
   local missing=() p
-  for p in "$@"; do
+  for p in $(printf '%s\n' "$@" | sort -u); do # each once, however many lists name it
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
   done
   [ ${#missing[@]} -eq 0 ] && return 0

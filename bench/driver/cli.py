@@ -141,12 +141,14 @@ class Progress:
 
 
 def task_key(t: tuple) -> tuple[str, str]:
-    """(kind, runtime) of a plan's task: ("fork", Bench, k), ("first", FirstCall) or
-    ("hyperfine", Available, k)."""
+    """(kind, runtime) of a plan's task: ("fork", Bench, k), ("first", FirstCall),
+    ("cross", Runtime, Crosscheck) or ("hyperfine", Available, k)."""
     if t[0] == "fork":
         return ("fork", t[1].runtime.name)
     if t[0] == "first":
         return ("first", t[1].runtime.name)
+    if t[0] == "cross":
+        return ("cross", t[1].name)
     return ("hyperfine", t[1].rt.name)
 
 
@@ -346,12 +348,17 @@ def _run(a, m, build, pattern, rng, folders, wanted, skip_ok, out, raw, tmp, dat
     if m.hyperfine_runs and perprocess.available():
         per_process += [("hyperfine", av, k) for k in range(hf_rounds) for av in available if commands[av.rt.name]
                         if any(it.runtime is av.rt for it in fc_items)]
-        rng.shuffle(per_process)
+    # --validate: each runtime's standalone cross-check loops, 5 fresh processes each, spread too.
+    crosschecks = [(av.rt, cc) for av in available for cc in av.rt.crosschecks if a.validate
+                   and any(b.name == cc.benchmark and not b.args for b in benches)]
+    per_process += [("cross", rt, cc) for _ in range(5) for rt, cc in crosschecks]
+    rng.shuffle(per_process)
     plan = riffle(forks, per_process, rng)
     if a.list:
         for t in plan:
             print(f"fork {t[2]}\t{t[1].name}" if t[0] == "fork" else
-                  f"first-call\t{t[1].name}" if t[0] == "first" else f"hyperfine {t[2]}\t{t[1].rt.name}")
+                  f"first-call\t{t[1].name}" if t[0] == "first" else
+                  f"cross-check\t{t[2].benchmark}" if t[0] == "cross" else f"hyperfine {t[2]}\t{t[1].rt.name}")
         return 0 if not missing else 1
     log(f"{len(benches)} benchmarks x {m.forks} forks = {len(forks)} processes "
         f"({', '.join(f'{av.rt.name} {sum(1 for b in benches if b.runtime is av.rt)}' for av in available)}), "
@@ -362,6 +369,8 @@ def _run(a, m, build, pattern, rng, folders, wanted, skip_ok, out, raw, tmp, dat
     results: dict[tuple[str, str], list[ForkResult]] = defaultdict(list)
     fc = {it: perprocess.FirstCallResult() for it in fc_items}
     hf_by_rt: dict[str, list[list[dict]]] = defaultdict(list)
+    cross: dict = {cc: {"runtime": rt.name, "benchmark": cc.benchmark, "command": list(cc.command), "about": cc.about,
+                        "explanation": cc.explanation, "ns_per_call": [], "error": None} for rt, cc in crosschecks}
     progress = Progress(plan)
     interrupted = False
     t0 = time.monotonic()
@@ -386,6 +395,9 @@ def _run(a, m, build, pattern, rng, folders, wanted, skip_ok, out, raw, tmp, dat
                     had = fc[it].error
                     perprocess.first_call(it, fc[it], env, tmp, rng.randrange(4096))
                     progress.step(t, time.monotonic() - t1, it.name, fc[it].error if not had else None)
+                elif t[0] == "cross":
+                    err = perprocess.crosscheck(t[1], t[2], cross[t[2]], env, tmp, rng.randrange(4096))
+                    progress.step(t, time.monotonic() - t1, f"cross-check {t[2].benchmark}", err)
                 else:
                     av, k = t[1], t[2]
                     path = str(raw / f"hyperfine-{av.rt.name}-{k}.json")
@@ -413,6 +425,11 @@ def _run(a, m, build, pattern, rng, folders, wanted, skip_ok, out, raw, tmp, dat
 
     # ---- the results folder ------------------------------------------------------------------------
     write_results(out, available, benches, results, fc, fc_items, hf, m, checksum)
+    if cross:
+        with open(out / "crosscheck.json", "w", encoding="utf-8") as f:
+            json.dump({"about": "each runtime's simplest standalone loop, run in fresh processes beside the suite "
+                                "(bench/runtimes/README.md); ns_per_call: one figure per process",
+                       "checks": list(cross.values())}, f, indent=1)
     driver_provenance(out, m, available, missing, results, forks)
     failures = sorted(f"{k[1]}: {v[-1].error.splitlines()[0]}" for k, v in results.items() if v and v[-1].error)
     fc_fail = sorted(f"{it.name}: {res.error}" for it, res in fc.items() if res.error)

@@ -61,6 +61,26 @@ def first_call(it: FirstCall, res: FirstCallResult, base_env: dict[str, str], sc
         shutil.rmtree(scratch, ignore_errors=True)
 
 
+def crosscheck(rt: Runtime, cc, record: dict, base_env: dict[str, str], scratch_root: str, pad: int) -> str | None:
+    """One process of a standalone cross-check loop: its ns per call into record["ns_per_call"];
+    returns the error, if any (also kept in record)."""
+    scratch = tempfile.mkdtemp(prefix="cross-", dir=scratch_root)
+    try:
+        p = subprocess.run(list(cc.command), capture_output=True, text=True, env=fork_env(base_env, rt, scratch, pad),
+                           cwd=scratch, timeout=300, start_new_session=True)
+        try:
+            record["ns_per_call"].append(float(p.stdout.split()[-1]))
+            if p.returncode != 0:
+                raise ValueError(f"exit {p.returncode}")
+        except (ValueError, IndexError) as e:
+            record["error"] = f"{e}; printed {p.stdout.strip()[-200:]!r}; stderr: {p.stderr.strip()[-300:]}"
+    except (subprocess.TimeoutExpired, OSError) as e:
+        record["error"] = str(e)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    return record["error"]
+
+
 def first_call_plan(items: list[FirstCall], rounds: int, rng: random.Random) -> list[FirstCall]:
     plan = []
     for _ in range(rounds):

@@ -26,11 +26,23 @@ class Runtime:
     warmup_min_seconds: float = 0.0
     about: str = ""
     first_call: dict[str, list[str]] = field(default_factory=dict)  # gbench: mechanism -> argv
+    crosschecks: list["Crosscheck"] = field(default_factory=list)
 
     def first_call_argv(self, mechanism: str) -> list[str]:
         if self.protocol == "gbench":
             return self.first_call[mechanism]
         return [*self.worker, "first-call", mechanism]
+
+
+@dataclass(frozen=True)
+class Crosscheck:
+    """The simplest standalone loop for one of the runtime's benchmarks: a program of its own that
+    shares no code with the worker and prints its ns per call (bench/runtimes/README.md)."""
+
+    benchmark: str
+    command: tuple[str, ...]
+    about: str = ""
+    explanation: str = ""  # why the suite's figure may differ from it by more than 10 %, if it does
 
 
 @dataclass(eq=False)
@@ -80,7 +92,9 @@ def load_folder(path: Path, build_dir: Path) -> Folder:
             warmup_min_runs=int(warm.get("min_runs", 0)),
             warmup_min_seconds=float(warm.get("min_seconds", 0.0)),
             about=r.get("about", ""),
-            first_call={m: [ph.fill(a) for a in argv] for m, argv in r.get("first_call", {}).items()}))
+            first_call={m: [ph.fill(a) for a in argv] for m, argv in r.get("first_call", {}).items()},
+            crosschecks=[Crosscheck(c["benchmark"], tuple(ph.fill(a) for a in c["command"]), c.get("about", ""),
+                                    c.get("explanation", "")) for c in r.get("crosscheck", [])]))
     return folder
 
 

@@ -2,9 +2,10 @@
 
 A results folder holds google-benchmark JSON, one file per runtime (<runtime>.json, written by the
 driver; folders from before it hold gbench.json, first_call.json and per-harness files), callgrind
-counts (icount.json), hyperfine.json, provenance.json and, after --validate, validate/ and
-validate.json. Benchmark names are <runtime>/<mechanism>/<workload>[/<tag>][/<param>:<value>]...;
-each runtime has its own control loop, <runtime>/control/loop.
+counts (icount.json), hyperfine.json, provenance.json and, after --validate, validate/,
+validate.json and crosscheck.json. Benchmark names are
+<runtime>/<mechanism>/<workload>[/<tag>][/<param>:<value>]...; each runtime has its own control
+loop, <runtime>/control/loop.
 
 The statistics follow the two-level design the driver measures with (Kalibera & Jones, ISMM 2013):
 a benchmark's repetitions come in forks (processes), and processes, not repetitions, are what
@@ -25,7 +26,7 @@ import numpy as np
 
 CONTROL = "c/control/loop"
 GBENCH_FILES = ("c.json", "gbench.json", "first_call.json")
-NOT_TIMING = ("icount.json", "hyperfine.json", "provenance.json", "validate.json")
+NOT_TIMING = ("icount.json", "hyperfine.json", "provenance.json", "validate.json", "crosscheck.json")
 SEED = 20261125
 RESAMPLES = 2000  # for a benchmark's own CI; compare uses more
 

@@ -13,6 +13,9 @@
   planted cost          direct_slowget (every get also calls kv_spin(16)) against direct: compare
                         flags every benchmark whose loop calls get, slower, and at most 5 % of
                         the others
+  cross-checks          each runtime's standalone loop (crosscheck.json: a program of its own that
+                        shares no code with the suite) against the suite's raw figure for the same
+                        call: within 10 %, or the runtime's runtime.toml says why not
 Usage: validate.py RESULTS_DIR
 """
 import json
@@ -66,8 +69,42 @@ def planted(benches):
                                                                               if stray else "") + cost)
 
 
+CROSS_LIMIT = 0.10
+
+
+def crosschecks(folder):
+    """One check per standalone loop of crosscheck.json, against the suite's raw figure (loop
+    included, as a standalone loop's is) in the main results."""
+    path = os.path.join(folder, "crosscheck.json")
+    if not os.path.exists(path):
+        return []
+    with open(path, encoding="utf-8") as f:
+        entries = json.load(f)["checks"]
+    benches = results.load_benches(folder)
+    out = []
+    for e in entries:
+        name = f"cross-check: {e['benchmark']} against a standalone loop"
+        b = benches.get(e["benchmark"])
+        if e.get("error") or not e["ns_per_call"] or not b or not b.samples:
+            out.append(check(name, f"within {CROSS_LIMIT:.0%}", "not measured",
+                             False, e.get("error") or "the benchmark or the loop did not run"))
+            continue
+        alone, suite = results.median(e["ns_per_call"]), results.center(b.forks)
+        lo, hi = results.center_ci(b.forks)
+        ratio = suite / alone
+        close = abs(ratio - 1) <= CROSS_LIMIT
+        detail = (f"suite {suite:.3g} ns [{lo:.3g}, {hi:.3g}] (raw, loop included); standalone {alone:.3g} ns, "
+                  f"median of {len(e['ns_per_call'])} processes ({e['about']})")
+        if not close and e.get("explanation"):
+            detail += f"; differs, explained: {e['explanation']}"
+        out.append(check(name, f"within {CROSS_LIMIT:.0%} (or explained)", f"{ratio:.3f}x the standalone loop",
+                         close or bool(e.get("explanation")), detail))
+    return out
+
+
 def main(folder):
-    benches = results.load_benches(os.path.join(folder, "validate"))
+    vdir = os.path.join(folder, "validate")  # none when no runtime has validation rows (only C does)
+    benches = results.load_benches(vdir) if os.path.isdir(vdir) else {}
     control = results.control_ns(benches)
     checks = []
 
@@ -115,6 +152,7 @@ def main(folder):
         checks.append(missing("A/A: direct vs an identical twin, in interleaved fresh processes", "few significant"))
 
     checks.append(planted(benches))
+    checks += crosschecks(folder)
 
     verdict = "pass" if all(c["pass"] for c in checks) else "fail"
     with open(os.path.join(folder, "validate.json"), "w", encoding="utf-8") as f:

@@ -258,6 +258,17 @@ class Options(unittest.TestCase):
         third = len(lines) // 3  # some in every third of the run, not a block at its end
         self.assertTrue(all(any(lo <= i < lo + third for i in firsts) for lo in (0, third, 2 * third)))
 
+    def test_validate_runs_the_standalone_cross_checks(self):
+        p = driver(self.tmp, "--runtimes", "fake", "--filter", "ok/const$", "--validate")
+        with open(os.path.join(self.tmp, "out", "crosscheck.json")) as f:
+            (cc,) = json.load(f)["checks"]
+        self.assertEqual((cc["benchmark"], cc["ns_per_call"], cc["error"]), ("fake/ok/const", [1000.0] * 5, None), p.stderr)
+        with open(os.path.join(self.tmp, "out", "validate.json")) as f:
+            checks = {c["name"]: c for c in json.load(f)["checks"]}
+        c = checks["cross-check: fake/ok/const against a standalone loop"]
+        self.assertTrue(c["pass"], c)
+        self.assertEqual(c["measured"], "1.000x the standalone loop")
+
     def test_a_runtimes_warmup_minimum_sees_past_a_plateau(self):
         # A tier-up after 8 runs looks steady before it: only the runtime's declared minimum helps.
         p = driver(self.tmp, "--runtimes", "fakejit", "--filter", "ok/tier")

@@ -62,7 +62,9 @@ type bench struct {
 }
 
 // benches lists what each mechanism runs (README.md says why not everything everywhere: the full
-// run's time budget). set "calls" (FFIBENCH_GO_SET) is the smaller list of the second Go version.
+// run's time budget). FFIBENCH_GO_SET: "calls" is the smaller list of the second Go version, "all"
+// adds every other workload the bindings have (the sizes and batch sizes left out, and the
+// secondary mechanisms' throughput, get, put and scan).
 func benches(d *wl.Data, rt, set string) []bench {
 	out := []bench{{name: rt + "/control/loop", mech: "control", workload: "loop", ops: 1, threads: 1}}
 	add := func(mech, w string, param, ops, threads int, name string) {
@@ -79,15 +81,12 @@ func benches(d *wl.Data, rt, set string) []bench {
 	}
 	put := fmt.Sprintf("put/commit_every:%d", d.PutEvery)
 	if set == "calls" {
-		simple("cgo-dynamic", "noop", "add/mode:latency", "add/mode:throughput", "get/mode:latency")
+		simple("cgo-dynamic", "noop", "add/mode:latency", "get/mode:latency")
 		add("cgo-dynamic", "noop", 0, 1, 2, "noop")
 		add("cgo-dynamic", "scan/dir:upcall", 0, d.ScanRecords, 1, "scan/dir:upcall")
-		for _, n := range []int{d.BytesSizes[0], d.BytesSizes[len(d.BytesSizes)-1]} {
-			add("cgo-dynamic", "get/bytes", n, 1, 1, fmt.Sprintf("get/bytes:%d", n))
-		}
-		simple("cgo-static", "noop", "add/mode:latency")
-		simple("cgo-handle", "noop", "add/mode:latency")
-		simple("cgo-marshal", "noop", "add/mode:latency")
+		simple("cgo-static", "add/mode:latency")
+		simple("cgo-handle", "add/mode:latency")
+		simple("cgo-marshal", "add/mode:latency")
 		return out
 	}
 	simple("cgo-dynamic", "noop")
@@ -96,19 +95,50 @@ func benches(d *wl.Data, rt, set string) []bench {
 	add("cgo-dynamic", "get/mode:latency", 0, 1, 2, "get/mode:latency")
 	simple("cgo-dynamic", "get/mode:throughput", "get_miss")
 	add("cgo-dynamic", "put", d.PutEvery, 1, 1, put)
-	for _, n := range d.BytesSizes {
+	for _, n := range every(d.BytesSizes, 2) { // 8, 512, 32768, 1048576 of the manifest's 7
 		add("cgo-dynamic", "get/bytes", n, 1, 1, fmt.Sprintf("get/bytes:%d", n))
 	}
 	add("cgo-dynamic", "scan/dir:upcall", 0, d.ScanRecords, 1, "scan/dir:upcall")
-	for _, n := range d.BatchNs {
+	for _, n := range every(d.BatchNs, 2) { // 1, 16, 256, 1024 of the manifest's 6
 		add("cgo-dynamic", "batch", n, n, 1, fmt.Sprintf("batch/n:%d", n))
 	}
-	simple("cgo-static", "noop", "add/mode:latency", "add/mode:throughput", "get/mode:latency")
-	add("cgo-static", "scan/dir:upcall", 0, d.ScanRecords, 1, "scan/dir:upcall")
-	simple("cgo-handle", "noop", "add/mode:latency", "add/mode:throughput", "get/mode:latency")
-	add("cgo-handle", "put", d.PutEvery, 1, 1, put)
+	simple("cgo-static", "noop", "add/mode:latency")
+	simple("cgo-handle", "noop", "add/mode:latency", "get/mode:latency")
 	add("cgo-handle", "scan/dir:upcall", 0, d.ScanRecords, 1, "scan/dir:upcall")
-	simple("cgo-marshal", "noop", "add/mode:latency", "add/mode:throughput", "get/mode:latency")
+	simple("cgo-marshal", "noop", "add/mode:latency", "get/mode:latency")
+	if set == "all" { // what the bindings have beyond the default list (README.md)
+		listed := map[string]bool{}
+		for _, b := range out {
+			listed[b.name] = true
+		}
+		for _, n := range d.BytesSizes {
+			if name := fmt.Sprintf("get/bytes:%d", n); !listed[rt+"/cgo-dynamic/"+name] {
+				add("cgo-dynamic", "get/bytes", n, 1, 1, name)
+			}
+		}
+		for _, n := range d.BatchNs {
+			if name := fmt.Sprintf("batch/n:%d", n); !listed[rt+"/cgo-dynamic/"+name] {
+				add("cgo-dynamic", "batch", n, n, 1, name)
+			}
+		}
+		simple("cgo-static", "add/mode:throughput", "get/mode:latency")
+		add("cgo-static", "scan/dir:upcall", 0, d.ScanRecords, 1, "scan/dir:upcall")
+		simple("cgo-handle", "add/mode:throughput")
+		add("cgo-handle", "put", d.PutEvery, 1, 1, put)
+		simple("cgo-marshal", "add/mode:throughput")
+	}
+	return out
+}
+
+// every returns every k-th value of vs and the last one: a curve's shape with fewer points.
+func every(vs []int, k int) []int {
+	var out []int
+	for i := 0; i < len(vs); i += k {
+		out = append(out, vs[i])
+	}
+	if len(vs) > 0 && out[len(out)-1] != vs[len(vs)-1] {
+		out = append(out, vs[len(vs)-1])
+	}
 	return out
 }
 

@@ -64,7 +64,7 @@ type ptrCtx struct {
 	chain uint64 // latency chain / position, carried across runs
 	done  uint64 // puts so far (the commit interval)
 	buf   []byte
-	keys  []byte   // batch: packed keys; bytes: the record's key
+	keys  []byte // batch: packed keys; bytes: the record's key
 	klens []C.size_t
 	vlens []C.size_t
 	run   func(n uint64) error
@@ -273,7 +273,7 @@ func (c *ptrCtx) put(n uint64) error {
 // scanState is what the scan's callback counts; kv_scan passes a pointer to it back as its payload
 // (Go memory without Go pointers in it: cgo's rules allow passing it for the call's duration).
 type scanState struct {
-	n, bad uint64
+	n, bad         uint64
 	keyLen, valLen C.size_t
 }
 

@@ -78,8 +78,11 @@ ffibench_require_packages() {
 # ffibench_apt_suite SUITE: an apt source for SUITE (e.g. bookworm-backports, main component) on the
 # mirror the system's own Debian source uses, unless a source already names SUITE. Root only.
 ffibench_apt_suite() {
-  local suite=$1 dir=/etc/apt/sources.list.d uri
-  grep -rqsw -- "$suite" /etc/apt/sources.list "$dir" && return 0
+  local suite=$1 dir=/etc/apt/sources.list.d uri f
+  for f in /etc/apt/sources.list "$dir"/*.list "$dir"/*.sources; do # a word of a line, not a comment
+    [ -f "$f" ] && awk -v s="$suite" '{ sub(/#.*/, ""); for (i = 1; i <= NF; i++) if ($i == s) found = 1 }
+                                      END { exit !found }' "$f" && return 0
+  done
   uri=$(sed -n 's/^URIs:[[:space:]]*\([^[:space:]]*\).*/\1/p' "$dir"/*.sources 2>/dev/null | grep -m1 '/debian/\?$' ||
         sed -n 's/^deb[[:space:]]\+\(\[[^]]*\][[:space:]]\+\)\?\([^[:space:]]*\).*/\2/p' /etc/apt/sources.list 2>/dev/null |
           grep -m1 '/debian/\?$') || { echo "ffibench: no Debian source to add $suite beside" >&2; exit 1; }

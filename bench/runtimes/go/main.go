@@ -464,12 +464,14 @@ func serve(rt string) {
 	}
 }
 
-var firstCallMechs = []string{"cgo-dynamic", "cgo-static", "cgo-marshal"}
+var firstCallMechs = []string{"cgo-dynamic", "cgo-static", "cgo-handle", "cgo-marshal"}
 
-// firstCall is first-call mode: nothing is loaded at run time (cgo links libkv: the dynamic loader
-// maps libkv.so before main), so LOAD is 0, as for the C suite's static and PLT programs.
+// firstCall is first-call mode. Nothing is loaded at run time (cgo links libkv: the dynamic loader
+// maps libkv.so before main), so LOAD is 0, as for the C suite's static and PLT programs — except for
+// the handle ABI, whose kvh_add needs an open environment first (LOAD is that open).
 func firstCall(mech string) int {
-	var first, second time.Duration
+	t0 := time.Now()
+	var load, first, second time.Duration
 	var err error
 	switch mech {
 	case "none":
@@ -480,6 +482,15 @@ func firstCall(mech string) int {
 		first, second, err = kva.FirstCall()
 	case "cgo-marshal":
 		first, second, err = kvso.MarshalFirstCall()
+	case "cgo-handle":
+		dir := os.Getenv("FFIBENCH_SCRATCH")
+		if dir == "" { // hyperfine's whole-process runs, outside a fork's scratch folder
+			if dir, err = os.MkdirTemp("", "ffibench-go-"); err != nil {
+				break
+			}
+			defer os.RemoveAll(dir)
+		}
+		load, first, second, err = kvso.HandleFirstCall(t0, filepath.Join(dir, "first-call.kv"))
 	default:
 		err = errors.New("no mechanism " + mech + " (there are: " + strings.Join(firstCallMechs, ", ") + ", none)")
 	}
@@ -487,7 +498,7 @@ func firstCall(mech string) int {
 		fmt.Fprintln(os.Stderr, "first-call:", err)
 		return 1
 	}
-	fmt.Printf("0 %d %d\n", first.Nanoseconds(), second.Nanoseconds())
+	fmt.Printf("%d %d %d\n", load.Nanoseconds(), first.Nanoseconds(), second.Nanoseconds())
 	return 0
 }
 

@@ -12,6 +12,7 @@ import "C"
 
 import (
 	"fmt"
+	"time"
 	"unsafe"
 
 	"ffibench/go/wl"
@@ -225,4 +226,31 @@ func (c *hCtx) scan(n uint64) error {
 		}
 	}
 	return nil
+}
+
+// HandleFirstCall times the process's first two kvh_add calls (first-call mode). kvh_add validates an
+// environment handle, so there is nothing to call before one is open: LOAD is kvh_env_open of path (a
+// new database in the process's scratch folder, no-sync), timed from t0, the clock's first reading.
+func HandleFirstCall(t0 time.Time, path string) (load, first, second time.Duration, err error) {
+	var o C.kv_options
+	C.kv_options_init(&o)
+	o.durability = C.KV_DURABLE_NOSYNC
+	cpath := C.CString(path)
+	var env C.kvh_handle
+	rc := C.kvh_env_open(&env, cpath, &o)
+	C.free(unsafe.Pointer(cpath))
+	if rc != 0 {
+		return 0, 0, 0, hErr("kvh_env_open", rc)
+	}
+	var a, b C.int
+	t1 := time.Now()
+	rc1 := C.kvh_add(env, 40, 2, &a)
+	t2 := time.Now()
+	rc2 := C.kvh_add(env, a, 1, &b)
+	t3 := time.Now()
+	C.kvh_env_close(env)
+	if rc1 != 0 || rc2 != 0 || a != 42 || b != 43 {
+		err = wl.Wrong("kvh_add gave %d (%d), %d (%d); want 42, 43", a, rc1, b, rc2)
+	}
+	return t1.Sub(t0), t2.Sub(t1), t3.Sub(t2), err
 }

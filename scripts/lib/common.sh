@@ -29,6 +29,8 @@ ffibench_browser_setup() {
 
 # The Debian packages the runtimes need (bench/runtimes/*/packages: one per line, # comments and
 # blank lines allowed; a file may hold only comments). Every file is read, whatever the one before held.
+# A line PKG/SUITE (golang-1.23-go/bookworm-backports) takes PKG from that suite of the same Debian
+# mirror: ffibench_require_packages adds the suite's apt source if no source names it yet.
 ffibench_runtime_packages() {
   local f
   for f in "${FFIBENCH_RUNTIMES_DIR:-$FFIBENCH_ROOT/bench/runtimes}"/*/packages; do
@@ -57,10 +59,11 @@ ffibench_log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 ffibench_require_packages() {
   local missing=() p
   for p in $(printf '%s\n' "$@" | sort -u); do # each once, however many lists name it
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+    dpkg-query -W -f='${Status}' "${p%%/*}" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
   done
   [ ${#missing[@]} -eq 0 ] && return 0
   if [ "$(id -u)" -eq 0 ]; then
+    for p in "${missing[@]}"; do [ "$p" = "${p#*/}" ] || ffibench_apt_suite "${p#*/}"; done
     ffibench_log "installing Debian packages: ${missing[*]}"
     DEBIAN_FRONTEND=noninteractive apt-get update -qq
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
@@ -70,6 +73,22 @@ ffibench_require_packages() {
     echo "  sudo apt-get update && sudo apt-get install -y ${missing[*]}" >&2
     exit 1
   fi
+}
+
+# ffibench_apt_suite SUITE: an apt source for SUITE (e.g. bookworm-backports, main component) on the
+# mirror the system's own Debian source uses, unless a source already names SUITE. Root only.
+ffibench_apt_suite() {
+  local suite=$1 dir=/etc/apt/sources.list.d uri f
+  for f in /etc/apt/sources.list "$dir"/*.list "$dir"/*.sources; do # a word of a line, not a comment
+    [ -f "$f" ] && awk -v s="$suite" '{ sub(/#.*/, ""); for (i = 1; i <= NF; i++) if ($i == s) found = 1 }
+                                      END { exit !found }' "$f" && return 0
+  done
+  uri=$(sed -n 's/^URIs:[[:space:]]*\([^[:space:]]*\).*/\1/p' "$dir"/*.sources 2>/dev/null | grep -m1 '/debian/\?$' ||
+        sed -n 's/^deb[[:space:]]\+\(\[[^]]*\][[:space:]]\+\)\?\([^[:space:]]*\).*/\2/p' /etc/apt/sources.list 2>/dev/null |
+          grep -m1 '/debian/\?$') || { echo "ffibench: no Debian source to add $suite beside" >&2; exit 1; }
+  ffibench_log "adding the apt source $suite ($uri)"
+  printf 'Types: deb\nURIs: %s\nSuites: %s\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' \
+    "$uri" "$suite" >"$dir/ffibench-$suite.sources"
 }
 
 # ffibench_build PRESET: configures (once) and builds a CMake preset.

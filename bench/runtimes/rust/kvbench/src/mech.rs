@@ -311,20 +311,31 @@ pub struct Marshal;
 
 const INLINE: usize = 4096;
 
-/// A request under construction: on the stack when it fits in INLINE bytes.
-struct Req {
-    stack: MaybeUninit<[u8; INLINE]>,
+/// A request under construction, in the caller's stack buffer when it fits in INLINE bytes (the
+/// buffer is the caller's local, so nothing of it is ever moved or copied).
+struct Req<'a> {
+    ptr: *mut u8,
     heap: Vec<u8>,
     len: usize,
     at: usize,
+    _stack: std::marker::PhantomData<&'a mut [u8; INLINE]>,
 }
 
-impl Req {
+/// `req!(r, OP, LEN)`: a request r of LEN bytes for operation OP, header written.
+macro_rules! req {
+    ($r:ident, $op:expr, $len:expr) => {
+        let mut stack = MaybeUninit::<[u8; INLINE]>::uninit();
+        let mut $r = Req::new(&mut stack, $op, $len);
+    };
+}
+
+impl<'a> Req<'a> {
     #[inline(always)]
-    fn new(op: u8, len: usize) -> Req {
-        let mut r = Req { stack: MaybeUninit::uninit(), heap: Vec::new(), len, at: 0 };
+    fn new(stack: &'a mut MaybeUninit<[u8; INLINE]>, op: u8, len: usize) -> Req<'a> {
+        let mut r = Req { ptr: stack.as_mut_ptr().cast(), heap: Vec::new(), len, at: 0, _stack: std::marker::PhantomData };
         if len > INLINE {
             r.heap = vec![0; len];
+            r.ptr = r.heap.as_mut_ptr();
         }
         r.u8(KVM_VERSION);
         r.u8(op);
@@ -332,7 +343,7 @@ impl Req {
     }
     #[inline(always)]
     fn ptr(&mut self) -> *mut u8 {
-        if self.len > INLINE { self.heap.as_mut_ptr() } else { self.stack.as_mut_ptr().cast() }
+        self.ptr
     }
     #[inline(always)]
     fn raw(&mut self, b: &[u8]) {
@@ -364,7 +375,7 @@ impl Req {
     }
     /// Calls kvm_call and hands f the response's results (after the status) when it succeeded.
     #[inline(always)]
-    fn call<R>(mut self, f: impl FnOnce(&mut Reader) -> Result<R, i32>) -> Result<R, i32> {
+    fn call<R>(&mut self, f: impl FnOnce(&mut Reader) -> Result<R, i32>) -> Result<R, i32> {
         assert_eq!(self.at, self.len);
         let req = self.ptr() as *const c_void;
         let mut stack = MaybeUninit::<[u8; INLINE]>::uninit();
@@ -432,7 +443,7 @@ fn status(r: Result<(), i32>) -> i32 {
 impl Marshal {
     #[inline(always)]
     fn handle_op(op: u8, h: Obj) -> i32 {
-        let mut r = Req::new(op, KVM_HEADER_SIZE + 8);
+        req!(r, op, KVM_HEADER_SIZE + 8);
         r.u64(h);
         status(r.call(|rd| rd.end()))
     }
@@ -441,12 +452,12 @@ impl Marshal {
 impl Mech for Marshal {
     #[inline(always)]
     fn noop(&self, _env: Obj) {
-        let r = Req::new(KVM_OP_NOOP, KVM_HEADER_SIZE);
+        req!(r, KVM_OP_NOOP, KVM_HEADER_SIZE);
         let _ = r.call(|rd| rd.end());
     }
     #[inline(always)]
     fn add(&self, _env: Obj, a: i32, b: i32) -> i32 {
-        let mut r = Req::new(KVM_OP_ADD, KVM_HEADER_SIZE + 8);
+        req!(r, KVM_OP_ADD, KVM_HEADER_SIZE + 8);
         r.u32(a as u32);
         r.u32(b as u32);
         match r.call(|rd| rd.u32()) {
@@ -456,7 +467,7 @@ impl Mech for Marshal {
     }
     fn env_open(&self, path: &CStr, o: &kv_options, env: &mut Obj) -> i32 {
         let p = path.to_bytes();
-        let mut r = Req::new(KVM_OP_ENV_OPEN, KVM_HEADER_SIZE + 4 + p.len() + 4 * 4 + 8);
+        req!(r, KVM_OP_ENV_OPEN, KVM_HEADER_SIZE + 4 + p.len() + 4 * 4 + 8);
         r.bytes(p);
         r.u32(o.version);
         r.u32(o.flags);
@@ -479,7 +490,7 @@ impl Mech for Marshal {
     }
     #[inline(always)]
     fn txn_begin(&self, env: Obj, flags: u32, txn: &mut Obj) -> i32 {
-        let mut r = Req::new(KVM_OP_TXN_BEGIN, KVM_HEADER_SIZE + 8 + 4);
+        req!(r, KVM_OP_TXN_BEGIN, KVM_HEADER_SIZE + 8 + 4);
         r.u64(env);
         r.u32(flags);
         match r.call(|rd| {
@@ -503,7 +514,7 @@ impl Mech for Marshal {
     }
     #[inline(always)]
     fn put(&self, txn: Obj, key: &[u8], val: &[u8]) -> i32 {
-        let mut r = Req::new(KVM_OP_PUT, KVM_HEADER_SIZE + 8 + 4 + key.len() + 4 + val.len());
+        req!(r, KVM_OP_PUT, KVM_HEADER_SIZE + 8 + 4 + key.len() + 4 + val.len());
         r.u64(txn);
         r.bytes(key);
         r.bytes(val);
@@ -511,7 +522,7 @@ impl Mech for Marshal {
     }
     #[inline(always)]
     fn get(&self, txn: Obj, key: &[u8], buf: &mut [u8], len: &mut usize) -> i32 {
-        let mut r = Req::new(KVM_OP_GET, KVM_HEADER_SIZE + 8 + 4 + key.len());
+        req!(r, KVM_OP_GET, KVM_HEADER_SIZE + 8 + 4 + key.len());
         r.u64(txn);
         r.bytes(key);
         status(r.call(|rd| {
@@ -529,7 +540,7 @@ impl Mech for Marshal {
     fn get_batch(&self, txn: Obj, n: usize, keys: &[u8], key_lens: &[usize], buf: &mut [u8], val_lens: &mut [usize],
                  found: &mut usize) -> i32 {
         let total: usize = key_lens[..n].iter().sum();
-        let mut r = Req::new(KVM_OP_GET_BATCH, KVM_HEADER_SIZE + 8 + 4 + 4 * n + total);
+        req!(r, KVM_OP_GET_BATCH, KVM_HEADER_SIZE + 8 + 4 + 4 * n + total);
         r.u64(txn);
         r.u32(n as u32);
         for &kl in &key_lens[..n] {
@@ -565,7 +576,7 @@ impl Mech for Marshal {
     /// SCAN's response streams every record of the range; the closure is called for each, in order,
     /// here in Rust (the marshal ABI has no upcall: shims/marshal/row.c does the same).
     fn scan<F: FnMut(&[u8], &[u8]) -> i32>(&self, txn: Obj, lo: &[u8], hi: &[u8], f: &mut F, count: &mut usize) -> i32 {
-        let mut r = Req::new(KVM_OP_SCAN, KVM_HEADER_SIZE + 8 + 5 + lo.len() + 5 + hi.len());
+        req!(r, KVM_OP_SCAN, KVM_HEADER_SIZE + 8 + 5 + lo.len() + 5 + hi.len());
         r.u64(txn);
         r.opt_bytes(lo);
         r.opt_bytes(hi);

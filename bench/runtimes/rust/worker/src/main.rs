@@ -39,7 +39,7 @@ enum Current {
 
 struct Worker {
     data: Option<&'static Data>,
-    benches: Vec<(String, Bench)>,
+    benches: Vec<(String, Bench, bool)>, // name, what it runs, whether `list` announces it
     index: HashMap<String, usize>,
     envs: HashMap<&'static str, Obj>,
     current: Option<(String, Current)>,
@@ -72,36 +72,43 @@ impl Worker {
         Ok(d)
     }
 
-    /// Every benchmark, with the C suite's workload names and the manifest's parameter values.
+    /// Every benchmark, with the C suite's workload names and the manifest's parameter values. A
+    /// full run lists the lean set (README.md: the runtime's share of a full run): every workload
+    /// for direct, with the ends and the middle of the get/bytes and batch curves; noop and
+    /// add/mode:latency for the other mechanisms. FFIBENCH_RUST_BENCHMARKS=all lists every workload
+    /// for every mechanism, every curve point (`run` accepts them all either way).
     fn list_benches(&mut self, d: &Data) -> Result<(), String> {
-        let mut add = |name: String, b: Bench| {
+        let all = std::env::var("FFIBENCH_RUST_BENCHMARKS").map(|v| v == "all").unwrap_or(false);
+        let mut add = |name: String, b: Bench, listed: bool| {
             self.index.insert(name.clone(), self.benches.len());
-            self.benches.push((name, b));
+            self.benches.push((name, b, listed || all));
         };
-        add(format!("{RUNTIME}/control/loop"), Bench { mech: "control", wl: Wl::Control, param: 0, ops: 1, threads: 1 });
+        add(format!("{RUNTIME}/control/loop"), Bench { mech: "control", wl: Wl::Control, param: 0, ops: 1, threads: 1 }, true);
         let put_every = d.workload_values("put")?;
         let sizes = d.workload_values("get")?;
         let batch = d.workload_values("batch")?;
         let scan_ops = d.workload_ops("scan/dir:upcall")?;
+        let ends_and_middle = |v: &[usize], x: usize| x == v[0] || x == v[v.len() / 2] || x == v[v.len() - 1];
         for mech in mechs::MECHANISMS {
+            let full = mech == "direct";
             let b = |wl, param, ops, threads| Bench { mech, wl, param, ops, threads };
-            add(format!("{RUNTIME}/{mech}/noop"), b(Wl::Noop, 0, 1, 1));
-            add(format!("{RUNTIME}/{mech}/noop/threads:2"), b(Wl::Noop, 0, 1, 2));
-            add(format!("{RUNTIME}/{mech}/add/mode:latency"), b(Wl::AddLatency, 0, 1, 1));
-            add(format!("{RUNTIME}/{mech}/add/mode:throughput"), b(Wl::AddThroughput, 0, 1, 1));
-            add(format!("{RUNTIME}/{mech}/get/mode:latency"), b(Wl::GetLatency, 0, 1, 1));
-            add(format!("{RUNTIME}/{mech}/get/mode:latency/threads:2"), b(Wl::GetLatency, 0, 1, 2));
-            add(format!("{RUNTIME}/{mech}/get/mode:throughput"), b(Wl::GetThroughput, 0, 1, 1));
-            add(format!("{RUNTIME}/{mech}/get_miss"), b(Wl::GetMiss, 0, 1, 1));
+            add(format!("{RUNTIME}/{mech}/noop"), b(Wl::Noop, 0, 1, 1), true);
+            add(format!("{RUNTIME}/{mech}/noop/threads:2"), b(Wl::Noop, 0, 1, 2), full);
+            add(format!("{RUNTIME}/{mech}/add/mode:latency"), b(Wl::AddLatency, 0, 1, 1), true);
+            add(format!("{RUNTIME}/{mech}/add/mode:throughput"), b(Wl::AddThroughput, 0, 1, 1), full);
+            add(format!("{RUNTIME}/{mech}/get/mode:latency"), b(Wl::GetLatency, 0, 1, 1), full);
+            add(format!("{RUNTIME}/{mech}/get/mode:latency/threads:2"), b(Wl::GetLatency, 0, 1, 2), full);
+            add(format!("{RUNTIME}/{mech}/get/mode:throughput"), b(Wl::GetThroughput, 0, 1, 1), full);
+            add(format!("{RUNTIME}/{mech}/get_miss"), b(Wl::GetMiss, 0, 1, 1), full);
             for &p in &put_every {
-                add(format!("{RUNTIME}/{mech}/put/commit_every:{p}"), b(Wl::Put, p, 1, 1));
+                add(format!("{RUNTIME}/{mech}/put/commit_every:{p}"), b(Wl::Put, p, 1, 1), full);
             }
             for &n in &sizes {
-                add(format!("{RUNTIME}/{mech}/get/bytes:{n}"), b(Wl::Bytes, n, 1, 1));
+                add(format!("{RUNTIME}/{mech}/get/bytes:{n}"), b(Wl::Bytes, n, 1, 1), full && ends_and_middle(&sizes, n));
             }
-            add(format!("{RUNTIME}/{mech}/scan/dir:upcall"), b(Wl::ScanUpcall, 0, scan_ops, 1));
+            add(format!("{RUNTIME}/{mech}/scan/dir:upcall"), b(Wl::ScanUpcall, 0, scan_ops, 1), full);
             for &n in &batch {
-                add(format!("{RUNTIME}/{mech}/batch/n:{n}"), b(Wl::Batch, n, n, 1));
+                add(format!("{RUNTIME}/{mech}/batch/n:{n}"), b(Wl::Batch, n, n, 1), full && ends_and_middle(&batch, n));
             }
         }
         Ok(())
@@ -122,7 +129,7 @@ impl Worker {
 
     fn list(&mut self) -> Result<Vec<String>, String> {
         self.data()?;
-        let mut out: Vec<String> = self.benches.iter().map(|(n, b)| format!("bench\t{n}\t{}\t{}", b.ops, b.threads)).collect();
+        let mut out: Vec<String> = self.benches.iter().filter(|x| x.2).map(|(n, b, _)| format!("bench\t{n}\t{}\t{}", b.ops, b.threads)).collect();
         out.extend(mechs::MECHANISMS.iter().map(|m| format!("first-call\t{m}")));
         Ok(out)
     }

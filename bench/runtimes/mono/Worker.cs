@@ -110,6 +110,10 @@ namespace FfiBench
             ["get/mode:latency"] = Loop.Get, ["put"] = Loop.Put, ["get"] = Loop.GetBytes,
             ["scan/dir:upcall"] = Loop.Scan, ["batch"] = Loop.Batch,
         };
+        static readonly Dictionary<Loop, Loop> Isolated = new Dictionary<Loop, Loop>
+        {
+            [Loop.Noop] = Loop.NoopIsolated, [Loop.AddLatency] = Loop.AddLatencyIsolated, [Loop.AddThroughput] = Loop.AddThroughputIsolated,
+        };
         static readonly string[] FirstCallMechanisms = { "dllimport", "handle", "marshal" };
 
         readonly List<Bench> benches = new List<Bench>();
@@ -149,6 +153,11 @@ namespace FfiBench
                         foreach (int v in w.Values)
                             Add(new Bench { Name = name + "/" + w.Param + ":" + v, Mechanism = m, Loop = l, Param = v,
                                             Ops = w.Ops == w.Param ? v.ToString(CultureInfo.InvariantCulture) : w.Ops });
+                    // The call site's shape (README.md): dllimport's noop and add again with the call in
+                    // a method of its own, called once per iteration.
+                    Loop iso;
+                    if (m == "dllimport" && Isolated.TryGetValue(l, out iso))
+                        Add(new Bench { Name = name + "/site:isolated", Mechanism = m, Loop = iso, Ops = w.Ops });
                 }
         }
 

@@ -12,6 +12,7 @@ using System;
 using System.Collections.Generic;
 using System.Globalization;
 using System.IO;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Text;
 
@@ -139,7 +140,9 @@ namespace FfiBench
     }
 
     /// The loops a mechanism has, one per workload of bench/workloads.c that Mono runs.
-    enum Loop { Noop, AddLatency, AddThroughput, Get, Put, GetBytes, Scan, Batch }
+    /// The *Isolated loops are the call site's other shape (`/site:isolated`): the call in a method
+    /// of its own that the JIT may not inline, called once per iteration.
+    enum Loop { Noop, AddLatency, AddThroughput, Get, Put, GetBytes, Scan, Batch, NoopIsolated, AddLatencyIsolated, AddThroughputIsolated }
 
     /// One mechanism's binding: an environment on its own copy of the data set, the current
     /// workload's transaction and buffers, and the loops. Setup returns the loop to time: one call
@@ -175,6 +178,9 @@ namespace FfiBench
                 case Loop.Put: return Put;
                 case Loop.GetBytes: return GetBytes;
                 case Loop.Scan: return Scan;
+                case Loop.NoopIsolated: return NoopIsolated;
+                case Loop.AddLatencyIsolated: return AddLatencyIsolated;
+                case Loop.AddThroughputIsolated: return AddThroughputIsolated;
                 default: return Batch;
             }
         }
@@ -217,6 +223,9 @@ namespace FfiBench
         protected abstract void GetBytes(long n);
         protected abstract void Scan(long n);
         protected abstract void Batch(long n);
+        protected virtual void NoopIsolated(long n) { throw new NotSupportedException("site:isolated"); }
+        protected virtual void AddLatencyIsolated(long n) { throw new NotSupportedException("site:isolated"); }
+        protected virtual void AddThroughputIsolated(long n) { throw new NotSupportedException("site:isolated"); }
 
         // add/mode:latency: the chain goes on from the last run, as in workloads.c.
         protected void CheckAdd(int x, long n)
@@ -304,6 +313,26 @@ namespace FfiBench
         {
             uint acc = 0; // independent calls; the results are only summed
             for (long i = 0; i < n; i++) acc += (uint)Native.kv_add((int)i, 1);
+            CheckSum(acc, n);
+        }
+
+        // site:isolated: the same loops, the call in a non-inlined method of its own.
+        [MethodImpl(MethodImplOptions.NoInlining)] static void NoopCall() { Native.kv_noop(); }
+        [MethodImpl(MethodImplOptions.NoInlining)] static int AddCall(int a, int b) { return Native.kv_add(a, b); }
+
+        protected override void NoopIsolated(long n) { for (long i = 0; i < n; i++) NoopCall(); }
+
+        protected override void AddLatencyIsolated(long n)
+        {
+            int x = (int)chain;
+            for (long i = 0; i < n; i++) x = AddCall(x, 1);
+            CheckAdd(x, n);
+        }
+
+        protected override void AddThroughputIsolated(long n)
+        {
+            uint acc = 0;
+            for (long i = 0; i < n; i++) acc += (uint)AddCall((int)i, 1);
             CheckSum(acc, n);
         }
 

@@ -10,8 +10,39 @@ using System.Runtime.InteropServices;
 
 namespace FfiBench.Interop;
 
+/// <summary>A key as the bindings take it: a struct around the bytes, not the byte[] itself. Generic
+/// code over a reference-type argument is shared (compiled once for __Canon) on CoreCLR, and shared
+/// code reaches TB's static members through a run-time lookup: the loop then makes an indirect call
+/// to a non-inlined TB.Add, which sets up its own P/Invoke frame per call (README.md, "The call
+/// site"). With value types only, each binding's loops are compiled for it alone, its calls inlined.
+/// `fixed (byte* p = key)` pins the array (GetPinnableReference).</summary>
+internal readonly struct Bytes(byte[] bytes)
+{
+    public readonly byte[] Array = bytes;
+    public int Length => Array.Length;
+    public ref byte GetPinnableReference() => ref MemoryMarshal.GetArrayDataReference(Array);
+    public static implicit operator ReadOnlySpan<byte>(Bytes b) => b.Array;
+}
+
+/// <summary>A string key (dllimport-marshaled), a struct for the same reason as Bytes.</summary>
+internal readonly struct Str(string s)
+{
+    public readonly string S = s;
+    public int Length => S.Length;
+    public static implicit operator string(Str s) => s.S;
+}
+
+/// <summary>An engine object in a SafeHandle (dllimport-safehandle, handle-safehandle), a struct for
+/// the same reason as Bytes; it converts to the SafeHandle the P/Invokes take.</summary>
+internal readonly struct Safe(SafeHandle h)
+{
+    public readonly SafeHandle H = h;
+    public static implicit operator SafeHandle(Safe s) => s.H;
+    public static implicit operator Safe(SafeHandle h) => new(h);
+}
+
 /// <summary>What a workload needs from a binding. TObj is how engine objects travel (a kv_env*/kv_txn*
-/// as nint, a handle as ulong, either wrapped in a SafeHandle); TKey is how keys do (bytes, or a
+/// as nint, a handle as ulong, either in a SafeHandle (Safe)); TKey is how keys do (Bytes, or a Str
 /// string for the marshaled variant).</summary>
 internal unsafe interface IBinding<TObj, TKey>
 {
@@ -58,21 +89,21 @@ internal unsafe interface IPtrBinding<TKey> : IBinding<nint, TKey>
 }
 
 /// <summary>`dllimport`: [DllImport], blittable signatures, arrays pinned with `fixed`.</summary>
-internal readonly unsafe struct PtrDllImport : IPtrBinding<byte[]>
+internal readonly unsafe struct PtrDllImport : IPtrBinding<Bytes>
 {
     public static string Mechanism => "dllimport";
-    public static byte[] Key(byte[] bytes) => bytes;
+    public static Bytes Key(byte[] bytes) => new(bytes);
     public static int Noop(nint env) { PtrNative.Noop(); return Kv.Ok; }
     public static int Add(nint env, int a, int b) => PtrNative.Add(a, b);
 
-    public static int Get(nint txn, byte[] key, byte[] buf, out nuint len)
+    public static int Get(nint txn, Bytes key, byte[] buf, out nuint len)
     {
         fixed (byte* k = key, b = buf)
         fixed (nuint* l = &len)
             return PtrNative.Get(txn, k, (nuint)key.Length, b, (nuint)buf.Length, l);
     }
 
-    public static int Put(nint txn, byte[] key, byte[] val)
+    public static int Put(nint txn, Bytes key, byte[] val)
     {
         fixed (byte* k = key, v = val)
             return PtrNative.Put(txn, k, (nuint)key.Length, v, (nuint)val.Length);
@@ -85,7 +116,7 @@ internal readonly unsafe struct PtrDllImport : IPtrBinding<byte[]>
             return PtrNative.GetBatch(txn, (nuint)n, k, kl, b, (nuint)buf.Length, vl, f);
     }
 
-    public static int Scan(nint txn, byte[] lo, byte[] hi, nint fn, void* payload, out nuint count)
+    public static int Scan(nint txn, Bytes lo, Bytes hi, nint fn, void* payload, out nuint count)
     {
         fixed (byte* l = lo, h = hi)
         fixed (nuint* c = &count)
@@ -94,32 +125,32 @@ internal readonly unsafe struct PtrDllImport : IPtrBinding<byte[]>
 }
 
 /// <summary>`dllimport-suppressgc`: the calibration calls without the GC transition.</summary>
-internal readonly struct PtrSuppressGc : IPtrBinding<byte[]>
+internal readonly struct PtrSuppressGc : IPtrBinding<Bytes>
 {
     public static string Mechanism => "dllimport-suppressgc";
-    public static byte[] Key(byte[] bytes) => bytes;
+    public static Bytes Key(byte[] bytes) => new(bytes);
     public static int Noop(nint env) { PtrNativeNoTransition.Noop(); return Kv.Ok; }
     public static int Add(nint env, int a, int b) => PtrNativeNoTransition.Add(a, b);
-    public static int Get(nint txn, byte[] key, byte[] buf, out nuint len) => throw new NotSupportedException();
-    public static int Put(nint txn, byte[] key, byte[] val) => throw new NotSupportedException();
+    public static int Get(nint txn, Bytes key, byte[] buf, out nuint len) => throw new NotSupportedException();
+    public static int Put(nint txn, Bytes key, byte[] val) => throw new NotSupportedException();
 }
 
 /// <summary>`libraryimport`: source-generated P/Invokes, blittable signatures.</summary>
-internal readonly unsafe struct PtrLibraryImport : IPtrBinding<byte[]>
+internal readonly unsafe struct PtrLibraryImport : IPtrBinding<Bytes>
 {
     public static string Mechanism => "libraryimport";
-    public static byte[] Key(byte[] bytes) => bytes;
+    public static Bytes Key(byte[] bytes) => new(bytes);
     public static int Noop(nint env) { PtrGenerated.Noop(); return Kv.Ok; }
     public static int Add(nint env, int a, int b) => PtrGenerated.Add(a, b);
 
-    public static int Get(nint txn, byte[] key, byte[] buf, out nuint len)
+    public static int Get(nint txn, Bytes key, byte[] buf, out nuint len)
     {
         fixed (byte* k = key, b = buf)
         fixed (nuint* l = &len)
             return PtrGenerated.Get(txn, k, (nuint)key.Length, b, (nuint)buf.Length, l);
     }
 
-    public static int Put(nint txn, byte[] key, byte[] val)
+    public static int Put(nint txn, Bytes key, byte[] val)
     {
         fixed (byte* k = key, v = val)
             return PtrGenerated.Put(txn, k, (nuint)key.Length, v, (nuint)val.Length);
@@ -128,21 +159,21 @@ internal readonly unsafe struct PtrLibraryImport : IPtrBinding<byte[]>
 
 /// <summary>`fnptr`: unmanaged function pointers from NativeLibrary.GetExport (no P/Invoke
 /// declarations at all). The caller's code does the GC transition inline, as for a blittable DllImport.</summary>
-internal readonly unsafe struct PtrFnPtr : IPtrBinding<byte[]>
+internal readonly unsafe struct PtrFnPtr : IPtrBinding<Bytes>
 {
     public static string Mechanism => "fnptr";
-    public static byte[] Key(byte[] bytes) => bytes;
+    public static Bytes Key(byte[] bytes) => new(bytes);
     public static int Noop(nint env) { PtrExports.Noop(); return Kv.Ok; }
     public static int Add(nint env, int a, int b) => PtrExports.Add(a, b);
 
-    public static int Get(nint txn, byte[] key, byte[] buf, out nuint len)
+    public static int Get(nint txn, Bytes key, byte[] buf, out nuint len)
     {
         fixed (byte* k = key, b = buf)
         fixed (nuint* l = &len)
             return PtrExports.Get(txn, k, (nuint)key.Length, b, (nuint)buf.Length, l);
     }
 
-    public static int Put(nint txn, byte[] key, byte[] val)
+    public static int Put(nint txn, Bytes key, byte[] val)
     {
         fixed (byte* k = key, v = val)
             return PtrExports.Put(txn, k, (nuint)key.Length, v, (nuint)val.Length);
@@ -150,55 +181,55 @@ internal readonly unsafe struct PtrFnPtr : IPtrBinding<byte[]>
 }
 
 /// <summary>`dllimport-marshaled`: string keys and byte[] buffers handed to the marshaller.</summary>
-internal readonly struct PtrMarshaled : IPtrBinding<string>
+internal readonly struct PtrMarshaled : IPtrBinding<Str>
 {
     public static string Mechanism => "dllimport-marshaled";
-    public static string Key(byte[] bytes) => System.Text.Encoding.ASCII.GetString(bytes);
+    public static Str Key(byte[] bytes) => new(System.Text.Encoding.ASCII.GetString(bytes));
     public static int Noop(nint env) => throw new NotSupportedException();
     public static int Add(nint env, int a, int b) => throw new NotSupportedException();
-    public static int Get(nint txn, string key, byte[] buf, out nuint len)
+    public static int Get(nint txn, Str key, byte[] buf, out nuint len)
         => PtrMarshaledNative.Get(txn, key, (nuint)key.Length, buf, (nuint)buf.Length, out len);
-    public static int Put(nint txn, string key, byte[] val)
+    public static int Put(nint txn, Str key, byte[] val)
         => PtrMarshaledNative.Put(txn, key, (nuint)key.Length, val, (nuint)val.Length);
 }
 
 /// <summary>`dllimport-safehandle`: the pointer API with the transaction in a SafeHandle.</summary>
-internal readonly unsafe struct PtrSafeHandle : IBinding<SafeHandle, byte[]>
+internal readonly unsafe struct PtrSafeHandle : IBinding<Safe, Bytes>
 {
     public static string Mechanism => "dllimport-safehandle";
-    public static SafeHandle Open(string path) => new KvEnvSafeHandle(Stores.OpenPtr(path));
+    public static Safe Open(string path) => new KvEnvSafeHandle(Stores.OpenPtr(path));
 
-    public static void Close(SafeHandle env)
+    public static void Close(Safe env)
     {
-        Kv.Check(PtrNative.EnvClose(env.DangerousGetHandle()), "kv_env_close");
-        env.Dispose();
+        Kv.Check(PtrNative.EnvClose(env.H.DangerousGetHandle()), "kv_env_close");
+        env.H.Dispose();
     }
 
-    public static byte[] Key(byte[] bytes) => bytes;
+    public static Bytes Key(byte[] bytes) => new(bytes);
 
-    public static SafeHandle Begin(SafeHandle env, bool write)
+    public static Safe Begin(Safe env, bool write)
     {
         Kv.Check(PtrSafeNative.TxnBegin(out var txn, env, write ? Kv.TxnWrite : Kv.TxnRead), "kv_txn_begin");
         return txn;
     }
 
-    public static void End(SafeHandle txn, bool commit)
+    public static void End(Safe txn, bool commit)
     {
         Kv.Check(commit ? PtrSafeNative.TxnCommit(txn) : PtrSafeNative.TxnAbort(txn), "kv_txn_end");
-        txn.Dispose(); // kv_txn_free
+        txn.H.Dispose(); // kv_txn_free
     }
 
-    public static int Noop(SafeHandle env) => throw new NotSupportedException();
-    public static int Add(SafeHandle env, int a, int b) => throw new NotSupportedException();
+    public static int Noop(Safe env) => throw new NotSupportedException();
+    public static int Add(Safe env, int a, int b) => throw new NotSupportedException();
 
-    public static int Get(SafeHandle txn, byte[] key, byte[] buf, out nuint len)
+    public static int Get(Safe txn, Bytes key, byte[] buf, out nuint len)
     {
         fixed (byte* k = key, b = buf)
         fixed (nuint* l = &len)
             return PtrSafeNative.Get(txn, k, (nuint)key.Length, b, (nuint)buf.Length, l);
     }
 
-    public static int Put(SafeHandle txn, byte[] key, byte[] val)
+    public static int Put(Safe txn, Bytes key, byte[] val)
     {
         fixed (byte* k = key, v = val)
             return PtrSafeNative.Put(txn, k, (nuint)key.Length, v, (nuint)val.Length);
@@ -206,12 +237,12 @@ internal readonly unsafe struct PtrSafeHandle : IBinding<SafeHandle, byte[]>
 }
 
 /// <summary>`handle`: the handle ABI with handles as plain 64-bit integers (the IntPtr way).</summary>
-internal readonly unsafe struct HandleBinding : IBinding<ulong, byte[]>
+internal readonly unsafe struct HandleBinding : IBinding<ulong, Bytes>
 {
     public static string Mechanism => "handle";
     public static ulong Open(string path) => Stores.OpenHandle(path);
     public static void Close(ulong env) => Kv.Check(HandleNative.EnvClose(env), "kvh_env_close");
-    public static byte[] Key(byte[] bytes) => bytes;
+    public static Bytes Key(byte[] bytes) => new(bytes);
 
     public static ulong Begin(ulong env, bool write)
     {
@@ -233,14 +264,14 @@ internal readonly unsafe struct HandleBinding : IBinding<ulong, byte[]>
         return sum;
     }
 
-    public static int Get(ulong txn, byte[] key, byte[] buf, out nuint len)
+    public static int Get(ulong txn, Bytes key, byte[] buf, out nuint len)
     {
         fixed (byte* k = key, b = buf)
         fixed (nuint* l = &len)
             return HandleNative.Get(txn, k, (nuint)key.Length, b, (nuint)buf.Length, l);
     }
 
-    public static int Put(ulong txn, byte[] key, byte[] val)
+    public static int Put(ulong txn, Bytes key, byte[] val)
     {
         fixed (byte* k = key, v = val)
             return HandleNative.Put(txn, k, (nuint)key.Length, v, (nuint)val.Length);
@@ -253,7 +284,7 @@ internal readonly unsafe struct HandleBinding : IBinding<ulong, byte[]>
             return HandleNative.GetBatch(txn, (nuint)n, k, kl, b, (nuint)buf.Length, vl, f);
     }
 
-    public static int Scan(ulong txn, byte[] lo, byte[] hi, nint fn, void* payload, out nuint count)
+    public static int Scan(ulong txn, Bytes lo, Bytes hi, nint fn, void* payload, out nuint count)
     {
         fixed (byte* l = lo, h = hi)
         fixed (nuint* c = &count)
@@ -262,36 +293,36 @@ internal readonly unsafe struct HandleBinding : IBinding<ulong, byte[]>
 }
 
 /// <summary>`handle-safehandle`: the handle ABI with every handle in a SafeHandle (the sample's way).</summary>
-internal readonly unsafe struct HandleSafeBinding : IBinding<SafeHandle, byte[]>
+internal readonly unsafe struct HandleSafeBinding : IBinding<Safe, Bytes>
 {
     public static string Mechanism => "handle-safehandle";
-    public static SafeHandle Open(string path) => new KvHandle(HandleBinding.Open(path), owns: false);
+    public static Safe Open(string path) => new KvHandle(HandleBinding.Open(path), owns: false);
 
-    public static void Close(SafeHandle env)
+    public static void Close(Safe env)
     {
-        HandleBinding.Close(((KvHandle)env).Value);
-        env.Dispose();
+        HandleBinding.Close(((KvHandle)env.H).Value);
+        env.H.Dispose();
     }
 
-    public static byte[] Key(byte[] bytes) => bytes;
-    public static SafeHandle Begin(SafeHandle env, bool write) => new KvHandle(HandleBinding.Begin(((KvHandle)env).Value, write), owns: true);
+    public static Bytes Key(byte[] bytes) => new(bytes);
+    public static Safe Begin(Safe env, bool write) => new KvHandle(HandleBinding.Begin(((KvHandle)env.H).Value, write), owns: true);
 
-    public static void End(SafeHandle txn, bool commit)
+    public static void End(Safe txn, bool commit)
     {
         if (commit)
         {
-            Kv.Check(HandleNative.TxnCommit(((KvHandle)txn).Value), "kvh_txn_commit");
-            txn.SetHandleAsInvalid(); // the commit released the handle
+            Kv.Check(HandleNative.TxnCommit(((KvHandle)txn.H).Value), "kvh_txn_commit");
+            txn.H.SetHandleAsInvalid(); // the commit released the handle
         }
         else
         {
-            txn.Dispose(); // kvh_release: aborts and frees it
+            txn.H.Dispose(); // kvh_release: aborts and frees it
         }
     }
 
-    public static int Noop(SafeHandle env) => HandleSafeNative.Noop(env);
+    public static int Noop(Safe env) => HandleSafeNative.Noop(env);
 
-    public static int Add(SafeHandle env, int a, int b)
+    public static int Add(Safe env, int a, int b)
     {
         int sum;
         int rc = HandleSafeNative.Add(env, a, b, &sum);
@@ -299,14 +330,14 @@ internal readonly unsafe struct HandleSafeBinding : IBinding<SafeHandle, byte[]>
         return sum;
     }
 
-    public static int Get(SafeHandle txn, byte[] key, byte[] buf, out nuint len)
+    public static int Get(Safe txn, Bytes key, byte[] buf, out nuint len)
     {
         fixed (byte* k = key, b = buf)
         fixed (nuint* l = &len)
             return HandleSafeNative.Get(txn, k, (nuint)key.Length, b, (nuint)buf.Length, l);
     }
 
-    public static int Put(SafeHandle txn, byte[] key, byte[] val)
+    public static int Put(Safe txn, Bytes key, byte[] val)
     {
         fixed (byte* k = key, v = val)
             return HandleSafeNative.Put(txn, k, (nuint)key.Length, v, (nuint)val.Length);
@@ -316,7 +347,7 @@ internal readonly unsafe struct HandleSafeBinding : IBinding<SafeHandle, byte[]>
 /// <summary>`marshal`: every call is a request encoded into bytes, one kvm_call, a response decoded
 /// (engine/doc/PROTOCOL.md; op codes from KvAbi). Little-endian stores through BinaryPrimitives; no struct overlays.
 /// The request and response buffers are allocated once, outside the GC heap (nothing to pin).</summary>
-internal readonly unsafe struct MarshalBinding : IBinding<ulong, byte[]>
+internal readonly unsafe struct MarshalBinding : IBinding<ulong, Bytes>
 {
     const byte Version = KvAbi.KVM_VERSION;
     const byte OpNoop = KvAbi.KVM_OP_NOOP, OpAdd = KvAbi.KVM_OP_ADD, OpTxnBegin = KvAbi.KVM_OP_TXN_BEGIN,
@@ -331,7 +362,7 @@ internal readonly unsafe struct MarshalBinding : IBinding<ulong, byte[]>
     // The environment comes from the handle ABI (the marshal ABI shares its handle table).
     public static ulong Open(string path) => HandleBinding.Open(path);
     public static void Close(ulong env) => HandleBinding.Close(env);
-    public static byte[] Key(byte[] bytes) => bytes;
+    public static Bytes Key(byte[] bytes) => new(bytes);
 
     static Span<byte> Request => new(Req, Capacity);
     static ReadOnlySpan<byte> Response => new(Resp, Capacity);
@@ -391,7 +422,7 @@ internal readonly unsafe struct MarshalBinding : IBinding<ulong, byte[]>
         return BinaryPrimitives.ReadInt32LittleEndian(Response[4..]);
     }
 
-    public static int Get(ulong txn, byte[] key, byte[] buf, out nuint len)
+    public static int Get(ulong txn, Bytes key, byte[] buf, out nuint len)
     {
         int at = Header(OpGet);
         BinaryPrimitives.WriteUInt64LittleEndian(Request[at..], txn);
@@ -405,7 +436,7 @@ internal readonly unsafe struct MarshalBinding : IBinding<ulong, byte[]>
         return Kv.Ok;
     }
 
-    public static int Put(ulong txn, byte[] key, byte[] val)
+    public static int Put(ulong txn, Bytes key, byte[] val)
     {
         int at = Header(OpPut);
         BinaryPrimitives.WriteUInt64LittleEndian(Request[at..], txn);

@@ -10,6 +10,8 @@ namespace FfiBench.Workloads;
 internal enum Work
 {
     Calls = 1, Get = 2, Put = 4, Bytes = 8, Batch = 16, Scan = 32, ScanDelegate = 64,
+    /// <summary>noop and add again with the call isolated in a non-inlined method (`/site:isolated`).</summary>
+    Isolated = 128,
     All = Calls | Get | Put | Bytes | Batch | Scan,
 }
 
@@ -20,20 +22,21 @@ internal static class Catalog
     {
         string rt = ThisRuntime.Name;
         var kind = ThisRuntime.Kind;
-        // The Debug build answers the origin sample's figure: its calls only.
+        // The Debug build answers the origin sample's figure: its calls only (no site:isolated: it
+        // inlines nothing, so every call site there is isolated already).
         Work W(Work w) => kind == RuntimeKind.CoreClrDebug ? w & Work.Calls : w;
         var cases = new List<Case> { new ControlLoop(rt) };
-        cases.AddRange(For<PtrDllImport, nint, byte[]>(rt, W(Work.All | Work.ScanDelegate)));
-        cases.AddRange(For<PtrSuppressGc, nint, byte[]>(rt, W(Work.Calls)));
-        cases.AddRange(For<PtrLibraryImport, nint, byte[]>(rt, W(Work.Calls | Work.Get)));
+        cases.AddRange(For<PtrDllImport, nint, Bytes>(rt, W(Work.All | Work.ScanDelegate | Work.Isolated)));
+        cases.AddRange(For<PtrSuppressGc, nint, Bytes>(rt, W(Work.Calls | Work.Isolated)));
+        cases.AddRange(For<PtrLibraryImport, nint, Bytes>(rt, W(Work.Calls | Work.Isolated | Work.Get)));
         // In the static build fnptr still dlopens libkv.so: a second copy of the engine, whose calls
         // cannot take the transactions of the linked-in copy. Only its calls are measured there.
-        cases.AddRange(For<PtrFnPtr, nint, byte[]>(rt, W(kind == RuntimeKind.NativeAotStatic ? Work.Calls : Work.Calls | Work.Get)));
-        cases.AddRange(For<PtrSafeHandle, SafeHandle, byte[]>(rt, W(Work.Get | Work.Put)));
-        cases.AddRange(For<PtrMarshaled, nint, string>(rt, W(Work.Get | Work.Put)));
-        cases.AddRange(For<HandleBinding, ulong, byte[]>(rt, W(Work.Calls | Work.Get | Work.Put | Work.Bytes | Work.Scan)));
-        cases.AddRange(For<HandleSafeBinding, SafeHandle, byte[]>(rt, W(Work.Calls | Work.Get)));
-        cases.AddRange(For<MarshalBinding, ulong, byte[]>(rt, W(Work.Calls | Work.Get | Work.Put | Work.Bytes | Work.Batch)));
+        cases.AddRange(For<PtrFnPtr, nint, Bytes>(rt, W(Work.Isolated | (kind == RuntimeKind.NativeAotStatic ? Work.Calls : Work.Calls | Work.Get))));
+        cases.AddRange(For<PtrSafeHandle, Safe, Bytes>(rt, W(Work.Get | Work.Put)));
+        cases.AddRange(For<PtrMarshaled, nint, Str>(rt, W(Work.Get | Work.Put)));
+        cases.AddRange(For<HandleBinding, ulong, Bytes>(rt, W(Work.Calls | Work.Get | Work.Put | Work.Bytes | Work.Scan)));
+        cases.AddRange(For<HandleSafeBinding, Safe, Bytes>(rt, W(Work.Calls | Work.Get)));
+        cases.AddRange(For<MarshalBinding, ulong, Bytes>(rt, W(Work.Calls | Work.Get | Work.Put | Work.Bytes | Work.Batch)));
         return cases;
     }
 
@@ -44,6 +47,12 @@ internal static class Catalog
             yield return new Workloads<TB, TObj, TKey>.Noop(rt);
             yield return new Workloads<TB, TObj, TKey>.AddLatency(rt);
             yield return new Workloads<TB, TObj, TKey>.AddThroughput(rt);
+        }
+        if (w.HasFlag(Work.Isolated))
+        {
+            yield return new Workloads<TB, TObj, TKey>.NoopIsolated(rt);
+            yield return new Workloads<TB, TObj, TKey>.AddLatencyIsolated(rt);
+            yield return new Workloads<TB, TObj, TKey>.AddThroughputIsolated(rt);
         }
         if (w.HasFlag(Work.Get)) yield return new Workloads<TB, TObj, TKey>.GetLatency(rt);
         if (w.HasFlag(Work.Put)) yield return new Workloads<TB, TObj, TKey>.Put(rt);

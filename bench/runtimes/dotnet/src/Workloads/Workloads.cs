@@ -82,9 +82,10 @@ internal static unsafe class ScanCallbacks
 /// resolves to TB's own P/Invokes: one copy of each loop, specialised per binding.</summary>
 internal static unsafe class Workloads<TB, TObj, TKey> where TB : IBinding<TObj, TKey>
 {
-    /// <summary>A workload on its mechanism's environment (TB's, or a variant's: TB.Mechanism + suffix).</summary>
-    public abstract class OnEnv(string rt, string workload, int value = 0, string suffix = "")
-        : Case($"{rt}/{TB.Mechanism}{suffix}/{Manifest.Name(workload, value)}", TB.Mechanism + suffix, Manifest.Ops(workload, value))
+    /// <summary>A workload on its mechanism's environment (TB's, or a variant's: TB.Mechanism + suffix);
+    /// variant: further /key:value parts of the name (the call site's shape).</summary>
+    public abstract class OnEnv(string rt, string workload, int value = 0, string suffix = "", string variant = "")
+        : Case($"{rt}/{TB.Mechanism}{suffix}/{Manifest.Name(workload, value)}{variant}", TB.Mechanism + suffix, Manifest.Ops(workload, value))
     {
         protected TObj Env = default!;
         public override void Setup() => Env = Stores.Env<TB, TObj, TKey>(Mechanism);
@@ -92,6 +93,7 @@ internal static unsafe class Workloads<TB, TObj, TKey> where TB : IBinding<TObj,
 
     public sealed class Noop(string rt) : OnEnv(rt, "noop")
     {
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)] // compiled once, fully optimised (README.md, "The call site")
         public override void Run(long n)
         {
             var env = Env;
@@ -106,6 +108,7 @@ internal static unsafe class Workloads<TB, TObj, TKey> where TB : IBinding<TObj,
     {
         int _chain;
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)] // compiled once, fully optimised (README.md, "The call site")
         public override void Run(long n)
         {
             var env = Env;
@@ -121,12 +124,69 @@ internal static unsafe class Workloads<TB, TObj, TKey> where TB : IBinding<TObj,
     /// overlap one call with the next.</summary>
     public sealed class AddThroughput(string rt) : OnEnv(rt, "add/mode:throughput")
     {
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)] // compiled once, fully optimised (README.md, "The call site")
         public override void Run(long n)
         {
             var env = Env;
             uint acc = 0;
             for (long i = 0; i < n; i++) acc += (uint)TB.Add(env, (int)i, 1);
             // 1 + 2 + ... + n = n (n + 1) / 2, modulo 2^32 as acc wraps: halve the even factor first.
+            ulong a = (ulong)n, b = a + 1;
+            if (a % 2 == 0) a /= 2; else b /= 2;
+            if (acc != (uint)(a * b)) Wrong($"sum {acc} != {(uint)(a * b)}");
+        }
+    }
+
+    /// <summary>The isolated call site, `/site:isolated`: TB's call in a method of its own that the
+    /// compiler may not inline, called once per iteration, as code calls a foreign function through a
+    /// small wrapper method. The loop site (the names without /site:) has the call in the loop itself,
+    /// where the JIT sets the inlined P/Invoke's frame up once in the loop method's prolog; here the
+    /// wrapper sets it up and tears it down on every call (README.md, "The call site").</summary>
+    static class Isolated
+    {
+        const MethodImplOptions Opts = MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization;
+        [MethodImpl(Opts)] public static int Noop(TObj env) => TB.Noop(env);
+        [MethodImpl(Opts)] public static int Add(TObj env, int a, int b) => TB.Add(env, a, b);
+    }
+
+    public const string IsolatedSite = "/site:isolated";
+
+    public sealed class NoopIsolated(string rt) : OnEnv(rt, "noop", variant: IsolatedSite)
+    {
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)] // compiled once, fully optimised (README.md, "The call site")
+        public override void Run(long n)
+        {
+            var env = Env;
+            int rc = 0;
+            for (long i = 0; i < n; i++) rc |= Isolated.Noop(env);
+            Check(rc);
+        }
+    }
+
+    public sealed class AddLatencyIsolated(string rt) : OnEnv(rt, "add/mode:latency", variant: IsolatedSite)
+    {
+        int _chain;
+
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)] // compiled once, fully optimised (README.md, "The call site")
+        public override void Run(long n)
+        {
+            var env = Env;
+            int x = _chain;
+            for (long i = 0; i < n; i++) x = Isolated.Add(env, x, 1);
+            int want = unchecked(_chain + (int)n);
+            if (x != want) Wrong($"add chain {x} != {want}");
+            _chain = want;
+        }
+    }
+
+    public sealed class AddThroughputIsolated(string rt) : OnEnv(rt, "add/mode:throughput", variant: IsolatedSite)
+    {
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)] // compiled once, fully optimised (README.md, "The call site")
+        public override void Run(long n)
+        {
+            var env = Env;
+            uint acc = 0;
+            for (long i = 0; i < n; i++) acc += (uint)Isolated.Add(env, (int)i, 1);
             ulong a = (ulong)n, b = a + 1;
             if (a % 2 == 0) a /= 2; else b /= 2;
             if (acc != (uint)(a * b)) Wrong($"sum {acc} != {(uint)(a * b)}");

@@ -40,9 +40,9 @@ LIB = ROOT / "scripts" / "lib"
 PY = "/usr/bin/python3"
 
 # --quick: a first look at every runtime: the calls, a get, a put, the ends of the payload and
-# batching curves, a scan; no variants.
+# batching curves, a scan; no variants (binding variants, buffer kinds, call-site shapes, threads).
 QUICK_PARAMS = {"bytes": {"8", "1048576"}, "n": {"1", "1024", "256"}}
-QUICK_DROP = re.compile(r"/(get/mode:throughput|get_miss|scan/dir:downcall|add/mode:throughput)\b|/buf:|/threads:"
+QUICK_DROP = re.compile(r"/(get/mode:throughput|get_miss|scan/dir:downcall|add/mode:throughput)\b|/buf:|/site:|/threads:"
                         r"|-(delegate|marshaled|safehandle|noargtypes)/")
 
 

@@ -60,6 +60,7 @@ class Run:
         self.icount = self.optional("icount.json", results.load_icount, {})
         self.hyperfine = self.optional("hyperfine.json", load_hyperfine_all, [])
         self.validate = self.optional("validate.json", results.load_validate, None)
+        self.crosscheck = self.optional("crosscheck.json", results.load_crosscheck, {})
         self.raw, self.net, self.points, self.shares = {}, {}, {}, {}
         for b in self.benches.values():
             if b.mechanism == "control" or not b.samples:
@@ -602,15 +603,25 @@ def section_origin(d, run):
            "claimed that an unmanaged call costs about 2000 ns on CoreCLR and about 70 ns on CoreRT (today's "
            "NativeAOT), and so that fine-grained native calls are unviable. Its figures came from a "
            "`bin/Debug` build. Here is the same kind of call measured warm (`noop`, and `add` where each call "
-           "waits for the one before; control loop subtracted) and as the first call of a fresh process, for "
-           "every C# runtime and binding, next to the C shims.")
+           "waits for the one before; control loop subtracted), with the call in the timed loop and in a "
+           "non-inlined method called once per operation (`site:isolated`), and as the first call of a fresh "
+           "process, for every C# runtime and binding, next to the C shims; then each headline figure beside "
+           "a standalone loop of its own.")
     rows = []
     for rm in [rm for rm in run.rms if rm.split("/")[0] in rts] + [rm for rm in C_REFERENCE if rm in run.rms]:
         fc = run.bench(rm, "first_call")
         noop, add = run.stat(rm, "noop"), run.stat(rm, "add/mode:latency")
+        isolated = run.stat(rm, "add/mode:latency/site:isolated")
         if noop or add or fc:
-            rows.append([f"`{rm}`", cell(noop), cell(add), duration_cell(run.raw.get(fc.name) if fc else None)])
-    d.table(["runtime/mechanism", "noop (ns)", "add, latency (ns)", "first call"], rows)
+            rows.append([f"`{rm}`", cell(noop), cell(add), cell(isolated),
+                         duration_cell(run.raw.get(fc.name) if fc else None)])
+    shapes = any(r[3] != "–" for r in rows)
+    if not shapes:  # a run from before the call-site shapes, or filtered
+        rows = [r[:3] + r[4:] for r in rows]
+    d.table(["runtime/mechanism", "noop (ns)", "add, in the loop (ns)"] + ["add, isolated (ns)"] * shapes
+            + ["first call"], rows)
+    if shapes:
+        d.para(SITE_TEXT)
     lines = []
     for rt in rts:
         warm = cheapest_on(run, rt, "add/mode:latency")
@@ -629,9 +640,36 @@ def section_origin(d, run):
                      f"{doc.duration(first[1]['median'])}")
         lines.append(text + ".")
     d.bullets(lines)
+    own = [[f"`{name}`", doc.duration(run.raw[name]["median"]), doc.duration(results.median(alone)),
+            f"{run.raw[name]['median'] / results.median(alone):.2f}"]
+           for name, alone in run.crosscheck.items()
+           if name.split("/")[0] in rts + ["c"] and name in run.raw and results.median(alone) > 0]
+    if own:
+        d.para("Each headline figure beside a loop of its own: the simplest standalone program for the same "
+               "call (about 20 lines, no code shared with the suite; `--validate` runs it in fresh processes "
+               "interleaved with the suite's), both raw, loop included:")
+        d.table(["benchmark", "suite (raw)", "standalone loop", "suite ÷ standalone"], own)
+    else:
+        d.para("No standalone loops in this folder: `./scripts/bench --validate` runs each runtime's beside the "
+               "suite, so its figures can be checked against a loop of your own.")
     d.para("Where the sample's 2000 ns could come from: not the warm call of any runtime or build here — "
            "compare the Debug build's row and the first-call column, which pays for loading the library and "
            "building the call stub once.")
+
+
+# Which of the two call-site shapes a user's code resembles (bench/runtimes/dotnet/README.md has the
+# disassembly).
+SITE_TEXT = (
+    "**Call-site shape.** `add, isolated` makes the foreign call in a small non-inlined method called once "
+    "per operation; `add, in the loop` makes it directly in the timed loop. CoreCLR inlines a blittable "
+    "P/Invoke into the method that contains it and sets its transition frame up once per invocation of that "
+    "method, so a call inside a hot loop pays a few stores per call, about the cost of a managed call, while "
+    "a call through a wrapper method pays the frame set-up every time. Your code resembles the loop shape "
+    "when the P/Invoke sits directly in the loop of the method that runs hot (or in a small wrapper the JIT "
+    "inlines into it), and the isolated shape when each operation goes through a non-inlined helper, a "
+    "virtual or interface call or a delegate — the usual shape of a binding library's API. NativeAOT with a "
+    "library loaded at run time calls a precompiled stub in both shapes; NativeAOT with libkv linked in "
+    "inlines the transition as CoreCLR does; Mono always goes through its managed-to-native wrapper.")
 
 
 def section_ladder(d, run):

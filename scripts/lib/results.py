@@ -321,6 +321,16 @@ def load_hyperfine(folder):
         return [r for r in json.load(f).get("results", []) if r.get("times")]
 
 
+def load_crosscheck(folder):
+    """The standalone loops --validate ran ({benchmark: [ns per call, one per process]}, errors left
+    out), or {} without crosscheck.json."""
+    path = os.path.join(folder, "crosscheck.json")
+    if not os.path.exists(path):
+        return {}
+    with open(path, encoding="utf-8") as f:
+        return {c["benchmark"]: c["ns_per_call"] for c in json.load(f)["checks"] if c["ns_per_call"]}
+
+
 def load_validate(folder):
     """The --validate verdict ({"verdict": ..., "checks": [...]}), or None without the file."""
     path = os.path.join(folder, "validate.json")

@@ -134,7 +134,7 @@ export function engine() {
     return ts[0] * 1000000000n + ts[1];
   };
   const CLOCK_MONOTONIC = 1, CLOCK_THREAD_CPUTIME_ID = 3; // <time.h> (Linux), not libkv's
-  const wall = () => Number(read(CLOCK_MONOTONIC)), cpu = () => Number(read(CLOCK_THREAD_CPUTIME_ID));
+  const wall = () => read(CLOCK_MONOTONIC), cpu = () => read(CLOCK_THREAD_CPUTIME_ID); // BigInt ns
   return {
     runtime: "deno",
     mechanisms: { dlopen: mk(Dlopen), "dlopen-handle": mk(DlopenHandle) },

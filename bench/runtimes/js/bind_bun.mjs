@@ -122,6 +122,7 @@ class FfiHandle extends BunBinding {
 export function engine() {
   const mk = (Cls) => ({
     shape: Cls === FfiHandle ? "handle" : "c",
+    primary: Cls === Ffi,
     open(db, abi) {
       return new Cls(abi).init(db);
     },

@@ -121,6 +121,7 @@ class DlopenHandle extends DenoBinding {
 export function engine() {
   const mk = (Cls) => ({
     shape: Cls === DlopenHandle ? "handle" : "c",
+    primary: Cls === Dlopen,
     open(db, abi) {
       return new Cls(abi).init(db);
     },

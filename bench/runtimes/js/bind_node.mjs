@@ -131,7 +131,7 @@ class Koffi extends NodeBinding {
 
 export function engine() {
   const a = addon();
-  const mk = (make, shape) => ({ shape, bufs: ["buffer"], open: (db, abi) => make(abi).init(db) });
+  const mk = (make, shape) => ({ shape, primary: shape === "c", bufs: ["buffer"], open: (db, abi) => make(abi).init(db) });
   const CLOCK_MONOTONIC = 1, CLOCK_THREAD_CPUTIME_ID = 3; // <time.h> (Linux), not libkv's
   const clock = a.clock;
   let koffiVersion = "";

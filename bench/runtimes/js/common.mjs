@@ -88,9 +88,15 @@ export class Tables {
     if (o.width !== 4 || o.rows !== KEYS) throw new WrongAnswer("order.u32 does not hold one u32 per key");
     const dv = new DataView(o.blob.buffer, o.blob.byteOffset, o.blob.byteLength);
     this.order = Array.from({ length: o.rows }, (_, i) => dv.getUint32(4 * i, true));
-    const extra = Math.max(...BATCH_NS);
-    this.orderPacked = new Uint8Array((KEYS + extra) * KEY_LEN);
-    for (let i = 0; i < KEYS + extra; i++) this.orderPacked.set(this.keys[this.order[i % KEYS]], i * KEY_LEN);
+  }
+
+  get orderPacked() { // made on first use (batch only)
+    if (!this.packed) {
+      const extra = Math.max(...BATCH_NS);
+      this.packed = new Uint8Array((KEYS + extra) * KEY_LEN);
+      for (let i = 0; i < KEYS + extra; i++) this.packed.set(this.keys[this.order[i % KEYS]], i * KEY_LEN);
+    }
+    return this.packed;
   }
 
   checksum() {
@@ -117,21 +123,26 @@ export const bytesKey = (n) => enc.encode(`bytes:${n}`);
 export const cstr = (s) => enc.encode(s + "\0");
 
 // ---- the benchmarks of a mechanism ---------------------------------------------------------------
-/** [method, workload name, param, ops] for a mechanism of the given shape. `shape.bufs`: the
- *  buffer kinds its get/put also run (/buf:<kind>), e.g. Node's Buffer beside Uint8Array. */
+/** The ends of a manifest's parameter list: a full run's time budget (README.md, "Time") gives
+ *  the JavaScript runtimes the two ends of each curve, not every point of it. */
+export function ends(list) {
+  return list.length > 1 ? [list[0], list[list.length - 1]] : list;
+}
+
+/** [method, workload name, param, ops] for a mechanism of the given shape. shape.primary: the
+ *  engine's main mechanism, which runs every workload (payload and batch curves at their ends);
+ *  the others (the handle ABI: the 64-bit case) run the calls, where they differ.
+ *  shape.bufs: the buffer kinds get also runs with (/buf:<kind>), e.g. Node's Buffer. */
 export function workloadList(shape) {
-  const out = [["noop", "noop", null, 1], ["add", "add/mode:latency", null, 1],
-    ["addThroughput", "add/mode:throughput", null, 1]];
-  if (shape.reads !== false) {
-    out.push(["get", "get/mode:latency", null, 1], ["getThroughput", "get/mode:throughput", null, 1],
-      ["getMiss", "get_miss", null, 1], ["put", `put/commit_every:${PUT_EVERY}`, null, 1]);
-    for (const k of shape.bufs ?? []) {
-      out.push(["get", `get/mode:latency/buf:${k}`, k, 1], ["put", `put/commit_every:${PUT_EVERY}/buf:${k}`, k, 1]);
-    }
-    for (const n of BYTES_SIZES) out.push(["getBytes", `get/bytes:${n}`, n, 1]);
-    if (shape.scan !== false) out.push(["scan", "scan/dir:upcall", null, SCAN_RECORDS]);
-    for (const n of BATCH_NS) out.push(["batch", `batch/n:${n}`, n, n]);
-  }
+  const out = [["noop", "noop", null, 1], ["add", "add/mode:latency", null, 1]];
+  if (!shape.primary) return out;
+  out.push(["addThroughput", "add/mode:throughput", null, 1],
+    ["get", "get/mode:latency", null, 1], ["getThroughput", "get/mode:throughput", null, 1],
+    ["getMiss", "get_miss", null, 1], ["put", `put/commit_every:${PUT_EVERY}`, null, 1]);
+  for (const k of shape.bufs ?? []) out.push(["get", `get/mode:latency/buf:${k}`, k, 1]);
+  for (const n of ends(BYTES_SIZES)) out.push(["getBytes", `get/bytes:${n}`, n, 1]);
+  out.push(["scan", "scan/dir:upcall", null, SCAN_RECORDS]);
+  for (const n of ends(BATCH_NS)) out.push(["batch", `batch/n:${n}`, n, n]);
   return out;
 }
 

@@ -173,7 +173,9 @@ export const loops = {
 
   add(b, n) {
     const add = b.f.add;
-    let x = b.chain & 0x7fffffff;
+    // The chain goes on from the last run, kept below 2^20 at the start of a run, so that x stays
+    // a small integer (V8's Smi, 31 bits) however many runs a fork makes, as in every fork.
+    let x = b.chain & 0xfffff;
     const want = x + n;
     if (b.shape === "handle") {
       const env = b.env, sum = b.sum;

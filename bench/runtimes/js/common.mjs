@@ -132,14 +132,16 @@ export function ends(list) {
 /** [method, workload name, param, ops] for a mechanism of the given shape. shape.primary: the
  *  engine's main mechanism, which runs every workload (payload and batch curves at their ends);
  *  the others (the handle ABI: the 64-bit case) run the calls, where they differ.
- *  shape.bufs: the buffer kinds get also runs with (/buf:<kind>), e.g. Node's Buffer. */
+ *  shape.bufs: the buffer kinds get and put also run with (/buf:<kind>), e.g. Node's Buffer. */
 export function workloadList(shape) {
   const out = [["noop", "noop", null, 1], ["add", "add/mode:latency", null, 1]];
   if (!shape.primary) return out;
   out.push(["addThroughput", "add/mode:throughput", null, 1],
     ["get", "get/mode:latency", null, 1], ["getThroughput", "get/mode:throughput", null, 1],
     ["getMiss", "get_miss", null, 1], ["put", `put/commit_every:${PUT_EVERY}`, null, 1]);
-  for (const k of shape.bufs ?? []) out.push(["get", `get/mode:latency/buf:${k}`, k, 1]);
+  for (const k of shape.bufs ?? []) {
+    out.push(["get", `get/mode:latency/buf:${k}`, k, 1], ["put", `put/commit_every:${PUT_EVERY}/buf:${k}`, k, 1]);
+  }
   for (const n of ends(BYTES_SIZES)) out.push(["getBytes", `get/bytes:${n}`, n, 1]);
   out.push(["scan", "scan/dir:upcall", null, SCAN_RECORDS]);
   for (const n of ends(BATCH_NS)) out.push(["batch", `batch/n:${n}`, n, n]);

@@ -1,0 +1,371 @@
+/* kvnapi.c — the Node-API addon of ffibench's Node runtime: libkv's functions in their C shapes, each
+ * a thin N-API function (no workload logic: the loops are JavaScript, common.mjs), built by ./build
+ * with gcc against Node's own headers (/usr/include/node), linked to libkv.so.
+ *
+ *   pointer API (kv.h): kv_env* and kv_txn* travel as napi_external values;
+ *   handle ABI (kv_handle.h): kvh_handle travels as a BigInt (64 bits: the case BigInt is for);
+ *   buffers: any TypedArray (a Node Buffer is a Uint8Array), read with napi_get_typedarray_info;
+ *   size_t out-parameters: a BigUint64Array the caller reads back.
+ * Errors: libkv's return code is returned as a number (the loops check it); a misuse of the addon
+ * itself (a wrong argument type) throws. */
+#define NAPI_VERSION 8
+#include <node_api.h>
+#include <stdint.h>
+#include <string.h>
+#include <time.h>
+
+#include "kv.h"
+#include "kv_handle.h"
+
+#define ARGS(n)                                                                                    \
+  size_t argc = (n);                                                                               \
+  napi_value argv[(n) ? (n) : 1];                                                                  \
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < (n))               \
+    return throw_(env, "wrong number of arguments");
+
+static napi_value throw_(napi_env env, const char *msg) {
+  napi_throw_type_error(env, NULL, msg);
+  return NULL;
+}
+
+static napi_value int_(napi_env env, int32_t v) {
+  napi_value r;
+  napi_create_int32(env, v, &r);
+  return r;
+}
+
+static int ptr_(napi_env env, napi_value v, void **p) {
+  napi_valuetype t;
+  napi_typeof(env, v, &t);
+  if (t == napi_null || t == napi_undefined) {
+    *p = NULL;
+    return 1;
+  }
+  return napi_get_value_external(env, v, p) == napi_ok;
+}
+
+static int handle_(napi_env env, napi_value v, uint64_t *h) {
+  bool lossless;
+  return napi_get_value_bigint_uint64(env, v, h, &lossless) == napi_ok;
+}
+
+static int size_(napi_env env, napi_value v, size_t *n) {
+  int64_t x;
+  if (napi_get_value_int64(env, v, &x) != napi_ok || x < 0) return 0;
+  *n = (size_t)x;
+  return 1;
+}
+
+/* The memory of a TypedArray (or Buffer), or NULL for null/undefined. */
+static int buf_(napi_env env, napi_value v, void **data, size_t *bytes) {
+  napi_valuetype t;
+  napi_typeof(env, v, &t);
+  if (t == napi_null || t == napi_undefined) {
+    *data = NULL;
+    *bytes = 0;
+    return 1;
+  }
+  napi_typedarray_type tt;
+  size_t len, off;
+  napi_value ab;
+  if (napi_get_typedarray_info(env, v, &tt, &len, data, &ab, &off) != napi_ok) return 0;
+  static const size_t width[] = {1, 1, 1, 2, 2, 4, 4, 4, 8, 8, 8};
+  *bytes = len * (tt <= napi_biguint64_array ? width[tt] : 1);
+  return 1;
+}
+
+#define BUF(i, p, need)                                                                            \
+  void *p;                                                                                         \
+  size_t p##_bytes;                                                                                \
+  if (!buf_(env, argv[i], &p, &p##_bytes) || p##_bytes < (need)) return throw_(env, "argument " #i ": a typed array, large enough")
+#define SIZE(i, n)                                                                                 \
+  size_t n;                                                                                        \
+  if (!size_(env, argv[i], &n)) return throw_(env, "argument " #i ": a size")
+#define PTR(i, p)                                                                                  \
+  void *p;                                                                                         \
+  if (!ptr_(env, argv[i], &p)) return throw_(env, "argument " #i ": an external pointer")
+#define HANDLE(i, h)                                                                               \
+  uint64_t h;                                                                                      \
+  if (!handle_(env, argv[i], &h)) return throw_(env, "argument " #i ": a BigInt handle")
+
+/* ---- calibration ----------------------------------------------------------------------------- */
+static napi_value f_noop(napi_env env, napi_callback_info info) {
+  (void)env, (void)info;
+  kv_noop();
+  return NULL;
+}
+
+static napi_value f_add(napi_env env, napi_callback_info info) {
+  ARGS(2);
+  int32_t a, b;
+  if (napi_get_value_int32(env, argv[0], &a) != napi_ok || napi_get_value_int32(env, argv[1], &b) != napi_ok)
+    return throw_(env, "add: two numbers");
+  return int_(env, kv_add(a, b));
+}
+
+static napi_value f_options_init(napi_env env, napi_callback_info info) {
+  ARGS(1);
+  BUF(0, opts, kv_options_size());
+  return int_(env, kv_options_init(opts));
+}
+
+/* Clocks for the worker (CLOCK_MONOTONIC, CLOCK_THREAD_CPUTIME_ID): nanoseconds as a BigInt. */
+static napi_value f_clock(napi_env env, napi_callback_info info) {
+  ARGS(1);
+  int32_t id;
+  struct timespec ts;
+  if (napi_get_value_int32(env, argv[0], &id) != napi_ok || clock_gettime(id, &ts)) return throw_(env, "clock");
+  napi_value r;
+  napi_create_bigint_uint64(env, (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec, &r);
+  return r;
+}
+
+/* ---- pointer API ----------------------------------------------------------------------------- */
+static napi_value ext_(napi_env env, void *p) {
+  napi_value r;
+  napi_create_external(env, p, NULL, NULL, &r);
+  return r;
+}
+
+/* envOpen(path: Uint8Array NUL-terminated, opts: Uint8Array) -> external, or the error code. */
+static napi_value f_env_open(napi_env env, napi_callback_info info) {
+  ARGS(2);
+  BUF(0, path, 1);
+  BUF(1, opts, kv_options_size());
+  if (((char *)path)[path_bytes - 1]) return throw_(env, "envOpen: the path must end with a NUL");
+  kv_env *e;
+  int rc = kv_env_open(&e, path, opts);
+  return rc ? int_(env, rc) : ext_(env, e);
+}
+
+static napi_value f_env_close(napi_env env, napi_callback_info info) {
+  ARGS(1);
+  PTR(0, e);
+  return int_(env, kv_env_close(e));
+}
+
+static napi_value f_txn_begin(napi_env env, napi_callback_info info) {
+  ARGS(2);
+  PTR(0, e);
+  uint32_t flags;
+  if (napi_get_value_uint32(env, argv[1], &flags) != napi_ok) return throw_(env, "txnBegin: flags");
+  kv_txn *t;
+  int rc = kv_txn_begin(&t, e, flags);
+  return rc ? int_(env, rc) : ext_(env, t);
+}
+
+/* txnCommit(txn) -> code; the transaction is freed either way. */
+static napi_value f_txn_commit(napi_env env, napi_callback_info info) {
+  ARGS(1);
+  PTR(0, t);
+  int rc = kv_txn_commit(t);
+  kv_txn_free(t);
+  return int_(env, rc);
+}
+
+/* get(txn, key, klen, buf, cap, lenp) -> code */
+static napi_value f_get(napi_env env, napi_callback_info info) {
+  ARGS(6);
+  PTR(0, t);
+  SIZE(2, klen);
+  SIZE(4, cap);
+  BUF(1, key, klen);
+  BUF(3, buf, cap);
+  BUF(5, lenp, sizeof(size_t));
+  return int_(env, kv_get(t, key, klen, buf, cap, lenp));
+}
+
+/* put(txn, key, klen, val, vlen) -> code */
+static napi_value f_put(napi_env env, napi_callback_info info) {
+  ARGS(5);
+  PTR(0, t);
+  SIZE(2, klen);
+  SIZE(4, vlen);
+  BUF(1, key, klen);
+  BUF(3, val, vlen);
+  return int_(env, kv_put(t, key, klen, val, vlen));
+}
+
+/* batch(txn, n, keys, keyLens, buf, cap, valLens, foundp) -> code */
+static napi_value f_batch(napi_env env, napi_callback_info info) {
+  ARGS(8);
+  PTR(0, t);
+  SIZE(1, n);
+  SIZE(5, cap);
+  BUF(2, keys, n); /* at least a byte per key; libkv reads sum(key_lens) */
+  BUF(3, klens, n * sizeof(size_t));
+  BUF(4, buf, cap);
+  BUF(6, vlens, n * sizeof(size_t));
+  BUF(7, found, sizeof(size_t));
+  return int_(env, kv_get_batch(t, n, keys, klens, buf, cap, vlens, found));
+}
+
+/* scan(txn, lo, lolen, hi, hilen, fn, payload, countp) -> code: fn(null, keyLen, null, valLen, null)
+ * is called per record (the upcall into JavaScript); a non-zero number it returns stops the scan,
+ * an exception it throws stops it too (returned as 1, and left pending for JavaScript). */
+struct upcall {
+  napi_env env;
+  napi_value fn, recv;
+  int threw;
+};
+
+static int on_record(const void *key, size_t klen, const void *val, size_t vlen, void *payload) {
+  (void)key, (void)val;
+  struct upcall *u = payload;
+  napi_env env = u->env;
+  napi_value args[5], r;
+  napi_get_null(env, &args[0]);
+  napi_create_double(env, (double)klen, &args[1]);
+  args[2] = args[0];
+  napi_create_double(env, (double)vlen, &args[3]);
+  args[4] = args[0];
+  if (napi_call_function(env, u->recv, u->fn, 5, args, &r) != napi_ok) {
+    u->threw = 1;
+    return 1;
+  }
+  int32_t rc = 0;
+  napi_get_value_int32(env, r, &rc);
+  return rc;
+}
+
+static napi_value scan_(napi_env env, napi_callback_info info, int handle) {
+  ARGS(8);
+  SIZE(2, lolen);
+  SIZE(4, hilen);
+  BUF(1, lo, lolen);
+  BUF(3, hi, hilen);
+  BUF(7, count, sizeof(size_t));
+  struct upcall u = {env, argv[5], NULL, 0};
+  napi_get_undefined(env, &u.recv);
+  int rc;
+  if (handle) {
+    HANDLE(0, t);
+    rc = kvh_scan(t, lo, lolen, hi, hilen, on_record, &u, count);
+  } else {
+    PTR(0, t);
+    rc = kv_scan(t, lo, lolen, hi, hilen, on_record, &u, count);
+  }
+  return u.threw ? NULL : int_(env, rc);
+}
+
+static napi_value f_scan(napi_env env, napi_callback_info info) {
+  return scan_(env, info, 0);
+}
+
+/* ---- handle ABI ------------------------------------------------------------------------------ */
+static napi_value big_(napi_env env, uint64_t h) {
+  napi_value r;
+  napi_create_bigint_uint64(env, h, &r);
+  return r;
+}
+
+static napi_value h_noop(napi_env env, napi_callback_info info) {
+  ARGS(1);
+  HANDLE(0, e);
+  return int_(env, kvh_noop(e));
+}
+
+/* hadd(env, a, b, sum: Int32Array) -> code */
+static napi_value h_add(napi_env env, napi_callback_info info) {
+  ARGS(4);
+  HANDLE(0, e);
+  int32_t a, b;
+  if (napi_get_value_int32(env, argv[1], &a) != napi_ok || napi_get_value_int32(env, argv[2], &b) != napi_ok)
+    return throw_(env, "hadd: two numbers");
+  BUF(3, sum, sizeof(int));
+  return int_(env, kvh_add(e, a, b, sum));
+}
+
+static napi_value h_env_open(napi_env env, napi_callback_info info) {
+  ARGS(2);
+  BUF(0, path, 1);
+  BUF(1, opts, kv_options_size());
+  if (((char *)path)[path_bytes - 1]) return throw_(env, "henvOpen: the path must end with a NUL");
+  kvh_handle h;
+  int rc = kvh_env_open(&h, path, opts);
+  return rc ? int_(env, rc) : big_(env, h);
+}
+
+static napi_value h_env_close(napi_env env, napi_callback_info info) {
+  ARGS(1);
+  HANDLE(0, e);
+  return int_(env, kvh_env_close(e));
+}
+
+static napi_value h_txn_begin(napi_env env, napi_callback_info info) {
+  ARGS(2);
+  HANDLE(0, e);
+  uint32_t flags;
+  if (napi_get_value_uint32(env, argv[1], &flags) != napi_ok) return throw_(env, "htxnBegin: flags");
+  kvh_handle t;
+  int rc = kvh_txn_begin(&t, e, flags);
+  return rc ? int_(env, rc) : big_(env, t);
+}
+
+static napi_value h_txn_commit(napi_env env, napi_callback_info info) {
+  ARGS(1);
+  HANDLE(0, t);
+  return int_(env, kvh_txn_commit(t));
+}
+
+static napi_value h_get(napi_env env, napi_callback_info info) {
+  ARGS(6);
+  HANDLE(0, t);
+  SIZE(2, klen);
+  SIZE(4, cap);
+  BUF(1, key, klen);
+  BUF(3, buf, cap);
+  BUF(5, lenp, sizeof(size_t));
+  return int_(env, kvh_get(t, key, klen, buf, cap, lenp));
+}
+
+static napi_value h_put(napi_env env, napi_callback_info info) {
+  ARGS(5);
+  HANDLE(0, t);
+  SIZE(2, klen);
+  SIZE(4, vlen);
+  BUF(1, key, klen);
+  BUF(3, val, vlen);
+  return int_(env, kvh_put(t, key, klen, val, vlen));
+}
+
+static napi_value h_batch(napi_env env, napi_callback_info info) {
+  ARGS(8);
+  HANDLE(0, t);
+  SIZE(1, n);
+  SIZE(5, cap);
+  BUF(2, keys, n); /* at least a byte per key; libkv reads sum(key_lens) */
+  BUF(3, klens, n * sizeof(size_t));
+  BUF(4, buf, cap);
+  BUF(6, vlens, n * sizeof(size_t));
+  BUF(7, found, sizeof(size_t));
+  return int_(env, kvh_get_batch(t, n, keys, klens, buf, cap, vlens, found));
+}
+
+static napi_value h_scan(napi_env env, napi_callback_info info) {
+  return scan_(env, info, 1);
+}
+
+/* ---- the module ------------------------------------------------------------------------------ */
+static napi_value init(napi_env env, napi_value exports) {
+  static const struct {
+    const char *name;
+    napi_callback fn;
+  } fns[] = {
+      {"noop", f_noop},       {"add", f_add},           {"optionsInit", f_options_init}, {"clock", f_clock},
+      {"envOpen", f_env_open}, {"envClose", f_env_close}, {"txnBegin", f_txn_begin},   {"txnCommit", f_txn_commit},
+      {"get", f_get},         {"put", f_put},           {"batch", f_batch},              {"scan", f_scan},
+      {"hnoop", h_noop},      {"hadd", h_add},          {"henvOpen", h_env_open},        {"henvClose", h_env_close},
+      {"htxnBegin", h_txn_begin}, {"htxnCommit", h_txn_commit}, {"hget", h_get},       {"hput", h_put},
+      {"hbatch", h_batch},    {"hscan", h_scan},
+  };
+  for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
+    napi_value f;
+    if (napi_create_function(env, fns[i].name, NAPI_AUTO_LENGTH, fns[i].fn, NULL, &f) != napi_ok ||
+        napi_set_named_property(env, exports, fns[i].name, f) != napi_ok)
+      return NULL;
+  }
+  return exports;
+}
+
+NAPI_MODULE(NODE_GYP_MODULE_NAME, init)

@@ -1,0 +1,290 @@
+-- worker.lua — the Lua runtimes' worker (bench/runtimes/README.md is the protocol), one source for
+-- three runtimes (runtime.toml): luajit (JIT on), luajit-interp (luajit -joff) and lua5.4.
+--
+--   LUA worker.lua                     answers the driver's requests on stdin/stdout
+--   LUA worker.lua first-call MECH     prints the first call's figures (first_call.lua) and exits
+--
+-- It holds no measurement method: the driver says how many iterations and repeats; this runs the
+-- bindings' loops (bind_ffi.lua: LuaJIT's FFI; bind_capi.lua: the kvlua C module), reads the clocks
+-- around them and reports. Under the JIT it also watches the trace compiler (jit.attach): a trace
+-- abort while a benchmark runs fails that run (the loop would fall back to the interpreter and the
+-- figure would mix the two), and `jit COUNT` is the number of traces compiled so far.
+local RUNTIME = os.getenv("FFIBENCH_LUA_RUNTIME") or ""
+local here = (arg and arg[0] or ""):match("^(.*)/[^/]*$") or "."
+local out = (os.getenv("KV_BUILD_DIR") or error("KV_BUILD_DIR is not set")) .. "/runtimes/lua"
+local flavor = jit and "luajit" or "lua5.4"
+package.path = here .. "/?.lua;" .. out .. "/?.lua;" .. package.path
+package.cpath = out .. "/" .. flavor .. "/?.so;" .. package.cpath
+
+-- ---- clocks: CLOCK_MONOTONIC and CLOCK_THREAD_CPUTIME_ID, in ns --------------------------------
+local wall, cpu
+if jit then -- the FFI (compiled into the trace when the JIT is on)
+  local ffi = require("ffi")
+  ffi.cdef [[
+    struct ffibench_timespec { long tv_sec; long tv_nsec; };
+    int clock_gettime(int clk_id, struct ffibench_timespec *tp);
+  ]]
+  local ts, C = ffi.new("struct ffibench_timespec"), ffi.C
+  local MONOTONIC, THREAD_CPUTIME = 1, 3 -- <time.h> on Linux
+  wall = function()
+    C.clock_gettime(MONOTONIC, ts)
+    return tonumber(ts.tv_sec) * 1e9 + tonumber(ts.tv_nsec)
+  end
+  cpu = function()
+    C.clock_gettime(THREAD_CPUTIME, ts)
+    return tonumber(ts.tv_sec) * 1e9 + tonumber(ts.tv_nsec)
+  end
+else -- kvutil.c: clock_gettime through the C API
+  local u = require("kvutil")
+  wall, cpu = u.wall, u.cpu
+end
+
+local function int(x) return ("%d"):format(x) end
+
+if arg[1] == "first-call" then
+  if #arg ~= 2 then io.stderr:write("usage: worker.lua first-call MECHANISM\n") os.exit(2) end
+  if arg[2] == "none" then os.exit(0) end
+  local ok, err = pcall(require("first_call").main, arg[2], wall)
+  if not ok then io.stderr:write("first-call ", arg[2], ": ", tostring(err), "\n") os.exit(1) end
+  os.exit(0)
+end
+if arg[1] then io.stderr:write("usage: worker.lua [first-call MECHANISM]\n") os.exit(2) end
+
+local D = require("data")
+
+-- ---- the runtimes and what each measures ------------------------------------------------------
+local jit_on = jit and jit.status() or false
+local EXPECT = { luajit = { "luajit", true }, ["luajit-interp"] = { "luajit", false }, ["lua5.4"] = { "lua5.4", false } }
+
+-- The workloads: (method, workload name, param, ops). "full" is every workload of the C suite a
+-- mechanism has a loop for; the secondary ones get the calls and one of each kind (README.md).
+local function workload_list(level, has)
+  local all = {
+    { "noop", "noop", nil, 1, "calls" }, { "add", "add/mode:latency", nil, 1, "calls" },
+    { "add_throughput", "add/mode:throughput", nil, 1, "full" },
+    { "get", "get/mode:latency", nil, 1, "calls" },
+    { "get_throughput", "get/mode:throughput", nil, 1, "full" },
+    { "get_miss", "get_miss", nil, 1, "full" },
+    { "put", "put/commit_every:" .. D.PUT_EVERY, nil, 1, "some" },
+  }
+  for _, s in ipairs(D.BYTES_SIZES) do
+    all[#all + 1] = { "get_bytes", "get/bytes:" .. s, s, 1, (s == 64 or s == 1048576) and "some" or "full" }
+  end
+  all[#all + 1] = { "scan", "scan/dir:upcall", nil, D.SCAN_RECORDS, "some" }
+  all[#all + 1] = { "scan_downcall", "scan/dir:downcall", nil, D.SCAN_RECORDS, "full" }
+  for _, s in ipairs(D.BATCH_NS) do
+    all[#all + 1] = { "batch", "batch/n:" .. s, s, s, s == 16 and "some" or "full" }
+  end
+  local rank = { calls = 1, some = 2, full = 3 }
+  local outl = {}
+  for _, w in ipairs(all) do
+    if has[w[1]] and rank[w[5]] <= rank[level] then outl[#outl + 1] = w end
+  end
+  return outl
+end
+
+-- runtime -> { {binding module, mechanism, level}, ... }
+local PLAN = {
+  luajit = { { "bind_ffi", "ffi", "full" }, { "bind_ffi", "ffi-handle", "calls" },
+             { "bind_ffi", "ffi-marshal", "calls" }, { "bind_capi", "capi", "some" } },
+  ["luajit-interp"] = { { "bind_ffi", "ffi", "some" }, { "bind_capi", "capi", "calls" } },
+  ["lua5.4"] = { { "bind_capi", "capi", "full" } },
+}
+
+local Worker = {}
+Worker.__index = Worker
+
+function Worker.new()
+  local e = EXPECT[RUNTIME]
+  if not e then error(("FFIBENCH_LUA_RUNTIME=%q: not one of luajit, luajit-interp, lua5.4"):format(RUNTIME)) end
+  if e[1] ~= flavor or e[2] ~= jit_on then
+    error(("runtime %s expects %s with the JIT %s, this is %s with the JIT %s"):format(
+      RUNTIME, e[1], e[2] and "on" or "off", flavor, jit_on and "on" or "off"))
+  end
+  local w = setmetatable({ benches = {}, order = {}, mechs = {}, opened = {}, current = nil }, Worker)
+  w:add(RUNTIME .. "/control/loop", { control = true, ops = 1 })
+  for _, p in ipairs(PLAN[RUNTIME]) do
+    local mod = require(p[1])
+    w.mechs[#w.mechs + 1] = p[2]
+    for _, wl in ipairs(workload_list(p[3], mod.MECHANISMS[p[2]].loops)) do
+      w:add(RUNTIME .. "/" .. p[2] .. "/" .. wl[2], { mod = mod, mech = p[2], method = wl[1], param = wl[3], ops = wl[4] })
+    end
+  end
+  if jit_on then w:watch_jit() end
+  return w
+end
+
+function Worker:add(name, b)
+  self.benches[name] = b
+  self.order[#self.order + 1] = name
+end
+
+-- The trace compiler's events: traces compiled (stop), and aborts of traces recorded in a binding's
+-- own code (bind_*.lua: the timed loops and what they call). Aborts elsewhere (the protocol's code,
+-- which is never timed) are logged to stderr and not counted. FFIBENCH_LUA_JITLOG=1 logs every event.
+function Worker:watch_jit()
+  local vmdef = require("jit.vmdef")
+  local util = require("jit.util")
+  local log = os.getenv("FFIBENCH_LUA_JITLOG") == "1"
+  self.traces, self.aborts, self.first_abort = 0, 0, nil
+  jit.attach(function(what, tr, func, pc, otr, oex)
+    if what == "stop" then
+      self.traces = self.traces + 1
+    end
+    if what ~= "abort" and not log then return end
+    local fi = util.funcinfo(func, pc)
+    local loc = fi.loc or "?"
+    local msg = what
+    if what == "abort" then
+      msg = vmdef.traceerr[otr] or tostring(otr)
+      if oex then
+        if type(oex) == "number" and msg:find("%%s") and vmdef.ffnames then oex = vmdef.ffnames[oex] or oex end
+        msg = msg:format(oex)
+      end
+    end
+    local line = ("trace %d %s at %s: %s"):format(tr, what, loc, msg)
+    if log then io.stderr:write("jit: ", line, "\n") end
+    if what == "abort" then
+      if (fi.source or ""):match("bind_[%w_]+%.lua$") then
+        self.aborts = self.aborts + 1
+        self.first_abort = self.first_abort or line
+      elseif not log then
+        io.stderr:write("jit: (not counted, outside the bindings) ", line, "\n")
+      end
+    end
+  end, "trace")
+end
+
+function Worker:hello()
+  local version = jit and jit.version or _VERSION
+  local flags = {}
+  for i = -1, -20, -1 do
+    if arg[i] == nil then break end
+    table.insert(flags, 1, arg[i])
+  end
+  local mode
+  if jit then
+    mode = "LuaJIT " .. (jit_on and "JIT on" or "JIT off (interpreter)") .. ": " ..
+        table.concat({ select(2, jit.status()) }, " ")
+  else
+    mode = "PUC Lua interpreter"
+  end
+  local rows = {
+    { "context", "runtime_name", (jit and "LuaJIT" or "Lua") .. " (" .. (flags[1] or "?") .. ")" },
+    { "context", "runtime_version", version },
+    { "context", "runtime_flags", table.concat(flags, " ") .. "; the garbage collector collects before every run, and runs as usual during it" },
+    { "context", "runtime_mode", mode },
+    { "context", "lua_api", _VERSION },
+  }
+  if jit then rows[#rows + 1] = { "context", "luajit_arch", jit.arch } end
+  rows[#rows + 1] = { "protocol", "1" }
+  return rows
+end
+
+function Worker:list()
+  local rows = {}
+  for _, name in ipairs(self.order) do rows[#rows + 1] = { "bench", name, self.benches[name].ops, 1 } end
+  for _, m in ipairs(self.mechs) do rows[#rows + 1] = { "first-call", m } end
+  return rows
+end
+
+function Worker:data()
+  return { { "checksum", D.checksum(require("kvutil")) } }
+end
+
+local function control_loop(n)
+  for _ = 1, n do end
+end
+
+function Worker:select(name)
+  if self.current and self.current.name == name then return self.current.loop end
+  local b = self.benches[name]
+  if not b then error("no benchmark " .. name, 0) end
+  self:finish()
+  if b.control then
+    self.current = { name = name, loop = control_loop }
+    return control_loop
+  end
+  local key = b.mech
+  local binding = self.opened[key]
+  if not binding then -- its own copy of the data set (LMDB: one open per file per process)
+    binding = b.mod.open(b.mech, D.copy_base(b.mech))
+    self.opened[key] = binding
+  end
+  local loop = b.mod.setup(binding, b.method, b.param)
+  self.current = { name = name, loop = loop, binding = binding, mod = b.mod }
+  return loop
+end
+
+function Worker:finish()
+  local c = self.current
+  self.current = nil
+  if c and c.binding then c.mod.teardown(c.binding) end
+end
+
+function Worker:run(name, iterations, repeats)
+  local n, reps = tonumber(iterations), tonumber(repeats)
+  if not n or not reps or n < 1 or reps < 1 or n % 1 ~= 0 or reps % 1 ~= 0 then
+    error(("bad iterations or repeats: %s %s"):format(iterations, repeats), 0)
+  end
+  local loop = self:select(name)
+  local aborts = self.aborts
+  self.first_abort = nil
+  collectgarbage("collect")
+  local rows = {}
+  for r = 1, reps do
+    local c0, t0 = cpu(), wall()
+    loop(n)
+    local t1, c1 = wall(), cpu()
+    rows[r] = { "sample", int(t1 - t0), int(c1 - c0) }
+  end
+  if jit_on then
+    if self.aborts ~= aborts then
+      error(("%d trace abort(s) during the run, the loop would mix compiled and interpreted code: %s"):format(
+        self.aborts - aborts, self.first_abort or "?"), 0)
+    end
+    rows[#rows + 1] = { "jit", self.traces }
+  end
+  return rows
+end
+
+function Worker:close()
+  self:finish()
+  for _, b in pairs(self.opened) do b:close() end
+end
+
+local function serve()
+  local w, wout = nil, io.stdout
+  for line in io.stdin:lines() do
+    if line == "quit" then break end
+    local fields = {}
+    for f in (line .. "\t"):gmatch("([^\t]*)\t") do fields[#fields + 1] = f end
+    local ok, rows = pcall(function()
+      if not w then w = Worker.new() end
+      local op, nargs = fields[1], #fields - 1
+      if op == "hello" and nargs == 0 then return w:hello()
+      elseif op == "list" and nargs == 0 then return w:list()
+      elseif op == "data" and nargs == 0 then return w:data()
+      elseif op == "run" and nargs == 3 then return w:run(fields[2], fields[3], fields[4])
+      end
+      error(("bad request %q"):format(line), 0)
+    end)
+    if ok then
+      for _, r in ipairs(rows) do
+        for i = 1, #r do r[i] = tostring(r[i]) end
+        wout:write(table.concat(r, "\t"), "\n")
+      end
+      wout:write("ok\n")
+    else -- every failure is an answer: a wrong answer, an engine error, a bad request
+      wout:write("error\t", (tostring(rows):gsub("[\t\r\n]", " ")), "\n")
+    end
+    wout:flush()
+  end
+  if w then w:close() end
+end
+
+if jit then -- only the benchmarks' loops are compiled: never the protocol's own code
+  jit.off(serve, true)
+  jit.off(Worker.run)
+end
+serve()

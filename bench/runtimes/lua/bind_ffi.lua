@@ -273,7 +273,7 @@ function loops.ffi_scan(b)
     end
   end
   if jit then jit.off(loop) end
-  return loop
+  return loop, true -- true: interpreted on purpose
 end
 
 -- scan/dir:downcall: a cursor, one kv_cursor_next per record (the pointer API's references).
@@ -445,7 +445,7 @@ function M.setup(b, method, param)
   if method ~= "noop" and method ~= "add" and method ~= "add_throughput" then
     b.txn = b:begin(method == "put" and TXN_WRITE or TXN_READ)
   end
-  return M.MECHANISMS[b.mech].loops[method](b, param)
+  return M.MECHANISMS[b.mech].loops[method](b, param) -- the loop, and true if it is interpreted on purpose
 end
 
 function M.teardown(b)

@@ -56,39 +56,44 @@ local D = require("data")
 local jit_on = jit and jit.status() or false
 local EXPECT = { luajit = { "luajit", true }, ["luajit-interp"] = { "luajit", false }, ["lua5.4"] = { "lua5.4", false } }
 
--- The workloads: (method, workload name, param, ops). "full" is every workload of the C suite a
--- mechanism has a loop for; the secondary ones get the calls and one of each kind (README.md).
-local function workload_list(level, has)
-  local all = {
-    { "noop", "noop", nil, 1, "calls" }, { "add", "add/mode:latency", nil, 1, "calls" },
-    { "add_throughput", "add/mode:throughput", nil, 1, "full" },
-    { "get", "get/mode:latency", nil, 1, "calls" },
-    { "get_throughput", "get/mode:throughput", nil, 1, "full" },
-    { "get_miss", "get_miss", nil, 1, "full" },
-    { "put", "put/commit_every:" .. D.PUT_EVERY, nil, 1, "some" },
+-- The workloads: { method, workload name, param, ops }, by the C suite's names (manifest.txt).
+local function workloads()
+  local w = {
+    noop = { "noop", "noop", nil, 1 }, add = { "add", "add/mode:latency", nil, 1 },
+    add_throughput = { "add_throughput", "add/mode:throughput", nil, 1 },
+    get = { "get", "get/mode:latency", nil, 1 },
+    get_throughput = { "get_throughput", "get/mode:throughput", nil, 1 },
+    get_miss = { "get_miss", "get_miss", nil, 1 },
+    put = { "put", "put/commit_every:" .. D.PUT_EVERY, nil, 1 },
+    scan = { "scan", "scan/dir:upcall", nil, D.SCAN_RECORDS },
+    scan_downcall = { "scan_downcall", "scan/dir:downcall", nil, D.SCAN_RECORDS },
   }
-  for _, s in ipairs(D.BYTES_SIZES) do
-    all[#all + 1] = { "get_bytes", "get/bytes:" .. s, s, 1, (s == 64 or s == 1048576) and "some" or "full" }
-  end
-  all[#all + 1] = { "scan", "scan/dir:upcall", nil, D.SCAN_RECORDS, "some" }
-  all[#all + 1] = { "scan_downcall", "scan/dir:downcall", nil, D.SCAN_RECORDS, "full" }
-  for _, s in ipairs(D.BATCH_NS) do
-    all[#all + 1] = { "batch", "batch/n:" .. s, s, s, s == 16 and "some" or "full" }
-  end
-  local rank = { calls = 1, some = 2, full = 3 }
-  local outl = {}
-  for _, w in ipairs(all) do
-    if has[w[1]] and rank[w[5]] <= rank[level] then outl[#outl + 1] = w end
-  end
-  return outl
+  for _, s in ipairs(D.BYTES_SIZES) do w["get_bytes:" .. s] = { "get_bytes", "get/bytes:" .. s, s, 1 } end
+  for _, s in ipairs(D.BATCH_NS) do w["batch:" .. s] = { "batch", "batch/n:" .. s, s, s } end
+  return w
 end
 
--- runtime -> { {binding module, mechanism, level}, ... }
+-- runtime -> { {binding module, mechanism, workloads}, ... }. The full run's time share of the Lua
+-- runtimes is 75 s (README.md, "Time"), so not every mechanism runs every workload: the LuaJIT FFI
+-- (JIT on) runs one of each kind, with the smallest and largest get/bytes of the C suite's
+-- and one batch size; the other ABI styles and runtimes the calls and one workload of each kind they
+-- show something new in. The loops for the rest exist (bind_*.lua): FFIBENCH_LUA_EVERY=1 lists every
+-- loop of every mechanism at every size (README.md: how to run them).
 local PLAN = {
-  luajit = { { "bind_ffi", "ffi", "full" }, { "bind_ffi", "ffi-handle", "calls" },
-             { "bind_ffi", "ffi-marshal", "calls" }, { "bind_capi", "capi", "some" } },
-  ["luajit-interp"] = { { "bind_ffi", "ffi", "some" }, { "bind_capi", "capi", "calls" } },
-  ["lua5.4"] = { { "bind_capi", "capi", "full" } },
+  luajit = {
+    { "bind_ffi", "ffi", { "noop", "add", "add_throughput", "get", "get_throughput", "get_miss", "put",
+                           "get_bytes:64", "get_bytes:1048576", "scan", "scan_downcall", "batch:16" } },
+    { "bind_ffi", "ffi-handle", { "noop", "add" } },
+    { "bind_ffi", "ffi-marshal", { "noop", "add" } },
+    { "bind_capi", "capi", { "noop", "add", "get" } },
+  },
+  ["luajit-interp"] = {
+    { "bind_ffi", "ffi", { "noop", "add", "get", "scan" } },
+    { "bind_capi", "capi", { "noop", "add" } },
+  },
+  ["lua5.4"] = {
+    { "bind_capi", "capi", { "noop", "add", "add_throughput", "get", "put", "get_bytes:64", "scan", "batch:16" } },
+  },
 }
 
 local Worker = {}
@@ -106,7 +111,16 @@ function Worker.new()
   for _, p in ipairs(PLAN[RUNTIME]) do
     local mod = require(p[1])
     w.mechs[#w.mechs + 1] = p[2]
-    for _, wl in ipairs(workload_list(p[3], mod.MECHANISMS[p[2]].loops)) do
+    local all, has = workloads(), mod.MECHANISMS[p[2]].loops
+    local keys = p[3]
+    if os.getenv("FFIBENCH_LUA_EVERY") == "1" then -- every loop the mechanism has, every size (a check)
+      keys = {}
+      for key, wl in pairs(all) do if has[wl[1]] then keys[#keys + 1] = key end end
+      table.sort(keys)
+    end
+    for _, key in ipairs(keys) do
+      local wl = all[key]
+      if not wl or not has[wl[1]] then error(("%s/%s: no loop for %s"):format(RUNTIME, p[2], key)) end
       w:add(RUNTIME .. "/" .. p[2] .. "/" .. wl[2], { mod = mod, mech = p[2], method = wl[1], param = wl[3], ops = wl[4] })
     end
   end
@@ -211,8 +225,8 @@ function Worker:select(name)
     binding = b.mod.open(b.mech, D.copy_base(b.mech))
     self.opened[key] = binding
   end
-  local loop = b.mod.setup(binding, b.method, b.param)
-  self.current = { name = name, loop = loop, binding = binding, mod = b.mod }
+  local loop, interpreted = b.mod.setup(binding, b.method, b.param)
+  self.current = { name = name, loop = loop, binding = binding, mod = b.mod, interpreted = interpreted }
   return loop
 end
 
@@ -222,13 +236,47 @@ function Worker:finish()
   if c and c.binding then c.mod.teardown(c.binding) end
 end
 
+-- The loop instructions of function f, by name (FORL, JFORL, IFORL, LOOP, ...): the J- form has a
+-- compiled trace, the I- form is blacklisted (it will always be interpreted), the plain form is not
+-- hot yet.
+local LOOP_OPS = { FORL = "", JFORL = "J", IFORL = "I", ITERL = "", JITERL = "J", IITERL = "I",
+                   LOOP = "", JLOOP = "J", ILOOP = "I" }
+local function loop_states(f)
+  local util, names = require("jit.util"), require("jit.vmdef").bcnames
+  local out, pc = {}, 1
+  while true do
+    local ins = util.funcbc(f, pc)
+    if not ins then break end
+    local op = ins % 256
+    local name = names:sub(op * 6 + 1, op * 6 + 6):gsub(" +$", "")
+    if LOOP_OPS[name] then out[#out + 1] = { pc = pc, state = LOOP_OPS[name], name = name } end
+    pc = pc + 1
+  end
+  return out
+end
+
+-- Under the JIT, a run fails (error) rather than report a figure that mixes compiled and
+-- interpreted code: when a loop of the timed function is blacklisted (its trace aborted until
+-- LuaJIT gave up on it: it now always runs in the interpreter), or when a trace recorded in a
+-- binding's code aborted during a run that started with every loop of the timed function compiled
+-- (a side trace could not be compiled: its exits run in the interpreter). An abort before the loop
+-- is compiled (e.g. "symbol not in cache", while the loop is being recorded for the first time) is
+-- normal: LuaJIT retries, and the driver's warm-up waits for `jit COUNT` (traces compiled so far) to
+-- stand still. A loop kept in the interpreter on purpose (scan/dir:upcall's, jit.off) is exempt.
+local function all_compiled(states)
+  if #states == 0 then return false end
+  for _, st in ipairs(states) do if st.state ~= "J" then return false end end
+  return true
+end
+
 function Worker:run(name, iterations, repeats)
   local n, reps = tonumber(iterations), tonumber(repeats)
   if not n or not reps or n < 1 or reps < 1 or n % 1 ~= 0 or reps % 1 ~= 0 then
     error(("bad iterations or repeats: %s %s"):format(iterations, repeats), 0)
   end
   local loop = self:select(name)
-  local aborts = self.aborts
+  local check = jit_on and not self.current.interpreted
+  local aborts, compiled = self.aborts, check and all_compiled(loop_states(loop))
   self.first_abort = nil
   collectgarbage("collect")
   local rows = {}
@@ -238,13 +286,19 @@ function Worker:run(name, iterations, repeats)
     local t1, c1 = wall(), cpu()
     rows[r] = { "sample", int(t1 - t0), int(c1 - c0) }
   end
-  if jit_on then
-    if self.aborts ~= aborts then
-      error(("%d trace abort(s) during the run, the loop would mix compiled and interpreted code: %s"):format(
+  if check then
+    for _, st in ipairs(loop_states(loop)) do
+      if st.state == "I" then
+        error(("the timed loop's %s (bytecode %d) is blacklisted: LuaJIT aborted its traces and runs it in the interpreter (%s)"):format(
+          st.name, st.pc, self.first_abort or "the aborts came before this run"), 0)
+      end
+    end
+    if compiled and self.aborts ~= aborts then
+      error(("%d trace abort(s) in the bindings' code after the timed loop was compiled: its exits would run interpreted: %s"):format(
         self.aborts - aborts, self.first_abort or "?"), 0)
     end
-    rows[#rows + 1] = { "jit", self.traces }
   end
+  if jit_on then rows[#rows + 1] = { "jit", self.traces } end
   return rows
 end
 
@@ -283,8 +337,4 @@ local function serve()
   if w then w:close() end
 end
 
-if jit then -- only the benchmarks' loops are compiled: never the protocol's own code
-  jit.off(serve, true)
-  jit.off(Worker.run)
-end
 serve()

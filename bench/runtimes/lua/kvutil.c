@@ -4,6 +4,7 @@
  *
  *   kvutil.wall()        -> ns of CLOCK_MONOTONIC (an integer)
  *   kvutil.cpu()         -> ns of CLOCK_THREAD_CPUTIME_ID (the calling thread's CPU time)
+ *   kvutil.release       LUA_RELEASE of the headers it was built with ("Lua 5.4.4")
  *   kvutil.fnv1a64(h, s) -> h': FNV-1a 64 over the bytes of s, continued from state h (16 hex digits)
  */
 #define _POSIX_C_SOURCE 200809L
@@ -46,5 +47,7 @@ __attribute__((visibility("default"))) int luaopen_kvutil(lua_State *L) {
   lua_newtable(L);
   luaL_register(L, NULL, kvutil_fns);
 #endif
+  lua_pushstring(L, LUA_RELEASE);
+  lua_setfield(L, -2, "release");
   return 1;
 }

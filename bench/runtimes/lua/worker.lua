@@ -50,7 +50,7 @@ if arg[1] == "first-call" then
 end
 if arg[1] then io.stderr:write("usage: worker.lua [first-call MECHANISM]\n") os.exit(2) end
 
-local D = require("data")
+local D -- data.lua, loaded by the first request (its errors are answers, like every other)
 
 -- ---- the runtimes and what each measures ------------------------------------------------------
 local jit_on = jit and jit.status() or false
@@ -100,6 +100,7 @@ local Worker = {}
 Worker.__index = Worker
 
 function Worker.new()
+  D = require("data")
   local e = EXPECT[RUNTIME]
   if not e then error(("FFIBENCH_LUA_RUNTIME=%q: not one of luajit, luajit-interp, lua5.4"):format(RUNTIME)) end
   if e[1] ~= flavor or e[2] ~= jit_on then
@@ -170,12 +171,10 @@ function Worker:watch_jit()
 end
 
 function Worker:hello()
-  local version = jit and jit.version or _VERSION
-  local flags = {}
-  for i = -1, -20, -1 do
-    if arg[i] == nil then break end
-    table.insert(flags, 1, arg[i])
-  end
+  local version = jit and jit.version or require("kvutil").release
+  local flags, first = {}, 0 -- the interpreter and its options: arg's negative indices
+  while arg[first - 1] ~= nil do first = first - 1 end
+  for k = first, -1 do flags[#flags + 1] = arg[k] end
   local mode
   if jit then
     mode = "LuaJIT " .. (jit_on and "JIT on" or "JIT off (interpreter)") .. ": " ..

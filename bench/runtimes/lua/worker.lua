@@ -60,6 +60,7 @@ local EXPECT = { luajit = { "luajit", true }, ["luajit-interp"] = { "luajit", fa
 local function workloads()
   local w = {
     noop = { "noop", "noop", nil, 1 }, add = { "add", "add/mode:latency", nil, 1 },
+    add_local = { "add_local", "add/mode:latency/site:local", nil, 1 },
     add_throughput = { "add_throughput", "add/mode:throughput", nil, 1 },
     get = { "get", "get/mode:latency", nil, 1 },
     get_throughput = { "get_throughput", "get/mode:throughput", nil, 1 },
@@ -81,14 +82,14 @@ end
 -- loop of every mechanism at every size (README.md: how to run them).
 local PLAN = {
   luajit = {
-    { "bind_ffi", "ffi", { "noop", "add", "add_throughput", "get", "get_throughput", "get_miss", "put",
+    { "bind_ffi", "ffi", { "noop", "add", "add_local", "add_throughput", "get", "get_throughput", "get_miss", "put",
                            "get_bytes:64", "get_bytes:1048576", "scan", "scan_downcall", "batch:16" } },
     { "bind_ffi", "ffi-handle", { "noop", "add" } },
     { "bind_ffi", "ffi-marshal", { "noop", "add" } },
     { "bind_capi", "capi", { "noop", "add", "get" } },
   },
   ["luajit-interp"] = {
-    { "bind_ffi", "ffi", { "noop", "add", "get", "scan" } },
+    { "bind_ffi", "ffi", { "noop", "add", "add_local", "get", "scan" } },
     { "bind_capi", "capi", { "noop", "add" } },
   },
   ["lua5.4"] = {

@@ -86,10 +86,10 @@ local PLAN = {
                            "get_bytes:64", "get_bytes:1048576", "scan", "scan_downcall", "batch:16" } },
     { "bind_ffi", "ffi-handle", { "noop", "add" } },
     { "bind_ffi", "ffi-marshal", { "noop", "add" } },
-    { "bind_capi", "capi", { "noop", "add", "get" } },
+    { "bind_capi", "capi", { "noop", "add" } },
   },
   ["luajit-interp"] = {
-    { "bind_ffi", "ffi", { "noop", "add", "add_local", "get", "scan" } },
+    { "bind_ffi", "ffi", { "noop", "add", "add_local", "scan" } },
     { "bind_capi", "capi", { "noop", "add" } },
   },
   ["lua5.4"] = {

@@ -446,9 +446,16 @@ M.MECHANISMS = {
   ["ffi-marshal"] = { kind = Msh, loops = { noop = loops.msh_noop, add = loops.msh_add, get = loops.msh_get } },
 }
 
+-- Every libkv function a loop calls, resolved when a binding opens (the first lookup of a symbol in
+-- a clib namespace is a dlsym; met first while a trace is recorded, it aborts that recording).
+local SYMBOLS = { "kv_noop", "kv_add", "kv_get", "kv_put", "kv_scan", "kv_get_batch", "kv_cursor_open",
+                  "kv_cursor_next", "kv_cursor_close", "kv_txn_begin", "kv_txn_commit", "kv_txn_abort",
+                  "kv_txn_free", "kvh_noop", "kvh_add", "kvh_get", "kvm_call" }
+
 -- A binding of mechanism mech, open on its own copy of the data set.
 function M.open(mech, path)
   local b = M.MECHANISMS[mech].kind.open(path)
+  for _, name in ipairs(SYMBOLS) do local _ = b.C[name] end
   b.mech = mech
   return b
 end

@@ -6,9 +6,11 @@
 --
 -- It holds no measurement method: the driver says how many iterations and repeats; this runs the
 -- bindings' loops (bind_ffi.lua: LuaJIT's FFI; bind_capi.lua: the kvlua C module), reads the clocks
--- around them and reports. Under the JIT it also watches the trace compiler (jit.attach): a trace
--- abort while a benchmark runs fails that run (the loop would fall back to the interpreter and the
--- figure would mix the two), and `jit COUNT` is the number of traces compiled so far.
+-- around them and reports. Under the JIT it also watches the trace compiler (jit.attach,
+-- jit.util.funcbc): a timed loop that LuaJIT blacklisted or could not compile fails its run rather
+-- than report a figure of interpreted or mixed code (Worker:run), and `jit COUNT` is the number of
+-- traces compiled so far.
+if arg[1] == "first-call" and arg[2] == "none" and not arg[3] then os.exit(0) end -- loads nothing
 local RUNTIME = os.getenv("FFIBENCH_LUA_RUNTIME") or ""
 local here = (arg and arg[0] or ""):match("^(.*)/[^/]*$") or "."
 local out = (os.getenv("KV_BUILD_DIR") or error("KV_BUILD_DIR is not set")) .. "/runtimes/lua"
@@ -43,7 +45,6 @@ local function int(x) return ("%d"):format(x) end
 
 if arg[1] == "first-call" then
   if #arg ~= 2 then io.stderr:write("usage: worker.lua first-call MECHANISM\n") os.exit(2) end
-  if arg[2] == "none" then os.exit(0) end
   local ok, err = pcall(require("first_call").main, arg[2], wall)
   if not ok then io.stderr:write("first-call ", arg[2], ": ", tostring(err), "\n") os.exit(1) end
   os.exit(0)

@@ -187,7 +187,7 @@ function Worker:hello()
   local rows = {
     { "context", "runtime_name", (jit and "LuaJIT" or "Lua") .. " (" .. (flags[1] or "?") .. ")" },
     { "context", "runtime_version", version },
-    { "context", "runtime_flags", table.concat(flags, " ") .. "; the garbage collector collects before every run, and runs as usual during it" },
+    { "context", "runtime_flags", table.concat(flags, " ") .. "; a full garbage collection after each benchmark's setup (untimed), the collector as usual after it" },
     { "context", "runtime_mode", mode },
     { "context", "lua_api", _VERSION },
   }
@@ -227,6 +227,7 @@ function Worker:select(name)
     self.opened[key] = binding
   end
   local loop, interpreted = b.mod.setup(binding, b.method, b.param)
+  collectgarbage("collect") -- once per benchmark, untimed: the data set's loading and the setup's garbage
   self.current = { name = name, loop = loop, binding = binding, mod = b.mod, interpreted = interpreted }
   return loop
 end
@@ -290,7 +291,6 @@ function Worker:run(name, iterations, repeats)
   local aborts, compiled = self.aborts, check and all_compiled(loop_states(loop))
   local before = cur.iterations or 0
   self.first_abort = nil
-  collectgarbage("collect")
   local rows = {}
   for r = 1, reps do
     local c0, t0 = cpu(), wall()

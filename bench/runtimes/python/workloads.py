@@ -101,15 +101,35 @@ def bytes_key(n):
     return b"bytes:%d" % n
 
 
-def workload_list(with_buf_kinds):
+def workload_list(with_buf_kinds, sizes=None, batches=None, core=False):
     """Every (method, workload name, param, ops) a mechanism runs, with the C suite's names; the
-    /buf:<kind> variants only where the binding converts Python buffers (with_buf_kinds)."""
+    /buf:<kind> variants only where the binding converts Python buffers (with_buf_kinds). sizes and
+    batches: a subset of the manifest's get/bytes and batch values (None: all of them); core: only
+    noop, add, get and put (PYPY_PLAN)."""
     out = [("noop", "noop", None, 1), ("add", "add/mode:latency", None, 1),
            ("get", "get/mode:latency", None, 1), ("put", f"put/commit_every:{PUT_EVERY}", None, 1)]
+    if core:
+        return out
     if with_buf_kinds:
         out += [("get", f"get/mode:latency/buf:{k}", k, 1) for k in BUF_KINDS]
         out += [("put", f"put/commit_every:{PUT_EVERY}/buf:{k}", k, 1) for k in BUF_KINDS]
-    out += [("get_bytes", f"get/bytes:{n}", n, 1) for n in BYTES_SIZES]
+    out += [("get_bytes", f"get/bytes:{n}", n, 1) for n in BYTES_SIZES if sizes is None or n in sizes]
     out += [("scan", "scan/dir:upcall", None, SCAN_RECORDS)]
-    out += [("batch", f"batch/n:{n}", n, n) for n in BATCH_NS]
+    out += [("batch", f"batch/n:{n}", n, n) for n in BATCH_NS if batches is None or n in batches]
     return out
+
+
+# The pypy runtime's benchmarks, per mechanism: its share of a full run is small (every fork is a
+# fresh PyPy whose JIT warms up again), so cffi, PyPy's own FFI, keeps the payload and batch curves'
+# ends and middle; ctypes and cpyext the curves' ends; the secondary ABI styles and ctypes without
+# argtypes only the calls, a get and a put. CPython (the python runtime) runs everything.
+_ENDS = dict(sizes=(8, 1048576), batches=(1, 1024))
+PYPY_PLAN = {
+    "cffi-api": dict(sizes=(8, 4096, 1048576), batches=(1, 64, 1024)),
+    "cffi-abi": dict(_ENDS),
+    "ctypes": dict(_ENDS),
+    "ctypes-noargtypes": dict(core=True),
+    "cpyext": dict(_ENDS),
+    "cffi-api-handle": dict(core=True),
+    "cffi-api-marshal": dict(core=True),
+}

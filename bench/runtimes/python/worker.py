@@ -47,10 +47,16 @@ class Worker:
         # name -> (mechanism, method, param, ops)
         self.benches = {f"{RUNTIME}/control/loop": ("control", "loop", None, 1)}
         self.mechanisms = bindings.mechanisms(PYPY)
+        # PyPy runs a subset (workloads.PYPY_PLAN) unless FFIBENCH_PYPY_ALL=1 (every loop, to test them)
+        plan = workloads.PYPY_PLAN if PYPY and os.environ.get("FFIBENCH_PYPY_ALL") != "1" else None
+        if plan:
+            self.mechanisms = {m: c for m, c in self.mechanisms.items() if m in plan}
         for mech, cls in self.mechanisms.items():
-            for method, wl, param, ops in workloads.workload_list(cls.buf_kinds, **(
-                    workloads.PYPY_PLAN[mech] if PYPY else {})):
+            for method, wl, param, ops in workloads.workload_list(cls.buf_kinds):
+                if plan and wl not in plan[mech]:
+                    continue
                 self.benches[f"{RUNTIME}/{mech}/{wl}"] = (mech, method, param, ops)
+        self.plan = plan
         self.opened = {}       # mechanism -> its binding, open on its own copy of the data set
         self.current = None    # (name, binding or None, loop, param)
 
@@ -81,7 +87,8 @@ class Worker:
 
     def list(self):
         out = [("bench", name, ops, 1) for name, (_m, _meth, _p, ops) in self.benches.items()]
-        return out + [("first-call", m) for m in self.mechanisms]
+        first = self.workloads.PYPY_FIRST_CALL if PYPY and self.plan else self.mechanisms
+        return out + [("first-call", m) for m in first]
 
     def data(self):
         return [("checksum", self.workloads.tables().checksum())]

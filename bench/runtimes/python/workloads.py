@@ -101,35 +101,35 @@ def bytes_key(n):
     return b"bytes:%d" % n
 
 
-def workload_list(with_buf_kinds, sizes=None, batches=None, core=False):
+def workload_list(with_buf_kinds):
     """Every (method, workload name, param, ops) a mechanism runs, with the C suite's names; the
-    /buf:<kind> variants only where the binding converts Python buffers (with_buf_kinds). sizes and
-    batches: a subset of the manifest's get/bytes and batch values (None: all of them); core: only
-    noop, add, get and put (PYPY_PLAN)."""
+    /buf:<kind> variants only where the binding converts Python buffers (with_buf_kinds)."""
     out = [("noop", "noop", None, 1), ("add", "add/mode:latency", None, 1),
            ("get", "get/mode:latency", None, 1), ("put", f"put/commit_every:{PUT_EVERY}", None, 1)]
-    if core:
-        return out
     if with_buf_kinds:
         out += [("get", f"get/mode:latency/buf:{k}", k, 1) for k in BUF_KINDS]
         out += [("put", f"put/commit_every:{PUT_EVERY}/buf:{k}", k, 1) for k in BUF_KINDS]
-    out += [("get_bytes", f"get/bytes:{n}", n, 1) for n in BYTES_SIZES if sizes is None or n in sizes]
+    out += [("get_bytes", f"get/bytes:{n}", n, 1) for n in BYTES_SIZES]
     out += [("scan", "scan/dir:upcall", None, SCAN_RECORDS)]
-    out += [("batch", f"batch/n:{n}", n, n) for n in BATCH_NS if batches is None or n in batches]
+    out += [("batch", f"batch/n:{n}", n, n) for n in BATCH_NS]
     return out
 
 
-# The pypy runtime's benchmarks, per mechanism: its share of a full run is small (every fork is a
-# fresh PyPy whose JIT warms up again), so cffi, PyPy's own FFI, keeps the payload and batch curves'
-# ends and middle; ctypes and cpyext the curves' ends; the secondary ABI styles and ctypes without
-# argtypes only the calls, a get and a put. CPython (the python runtime) runs everything.
-_ENDS = dict(sizes=(8, 1048576), batches=(1, 1024))
+# The pypy runtime's share of a full run is small and every process is a fresh PyPy (about 0.1-0.2 s
+# to start on a quiet machine, then set up and warm up its JIT), so it runs a subset, per mechanism
+# (CPython, the python runtime, runs everything): cffi, PyPy's own FFI, in API mode keeps a get, a
+# put, the payload and batch curves' far ends and the upcall; ABI mode the upcall (ffi.callback
+# against API mode's extern "Python"); ctypes, the C extension on cpyext and the other ABI styles the
+# calls (noop, add). ctypes without argtypes is CPython's only. First calls and whole processes (20
+# fresh processes each, and hyperfine's) for cffi API and ABI mode.
+_CALLS = ("noop", "add/mode:latency")
 PYPY_PLAN = {
-    "cffi-api": dict(sizes=(8, 4096, 1048576), batches=(1, 64, 1024)),
-    "cffi-abi": dict(_ENDS),
-    "ctypes": dict(_ENDS),
-    "ctypes-noargtypes": dict(core=True),
-    "cpyext": dict(_ENDS),
-    "cffi-api-handle": dict(core=True),
-    "cffi-api-marshal": dict(core=True),
+    "cffi-api": _CALLS + ("get/mode:latency", f"put/commit_every:{PUT_EVERY}", f"get/bytes:{BYTES_SIZES[-1]}",
+                          "scan/dir:upcall", f"batch/n:{BATCH_NS[-1]}"),
+    "cffi-abi": _CALLS + ("scan/dir:upcall",),
+    "ctypes": _CALLS,
+    "cpyext": _CALLS,
+    "cffi-api-handle": _CALLS,
+    "cffi-api-marshal": _CALLS,
 }
+PYPY_FIRST_CALL = ("cffi-api", "cffi-abi")

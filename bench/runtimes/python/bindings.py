@@ -709,3 +709,12 @@ class Cext:
 
 MECHANISMS = {c.name: c for c in (Ctypes, CtypesNoArgtypes, CffiAbi, CffiApi, Cext, CffiApiHandle,
                                   Marshal)}
+
+
+def mechanisms(pypy):
+    """The mechanisms of this interpreter, by name. PyPy runs every one; its `cext` is the same
+    kvext.c compiled for PyPy and run on cpyext (PyPy's emulation of CPython's C API), so it is
+    named `cpyext` there: a figure of that layer, not of a native extension."""
+    if not pypy:
+        return MECHANISMS
+    return {("cpyext" if name == "cext" else name): cls for name, cls in MECHANISMS.items()}

@@ -1,11 +1,16 @@
-"""build.py — builds the two compiled bindings into $KV_BUILD_DIR/runtimes/python/ (once; reused
-while their inputs are unchanged):
+"""build.py — builds the two compiled bindings for each interpreter into
+$KV_BUILD_DIR/runtimes/python/<interp>/ (cpython, pypy; once, reused while their inputs are unchanged):
 
-  kvext      the C extension module (kvext.c), C11
+  kvext      the C extension module (kvext.c), C11; under PyPy it runs on cpyext, PyPy's emulation
+             of CPython's C API
   _kvcffi    cffi's API-mode module: cffi writes its C source (emit_c_code), and the same compile
              step as kvext builds it, so no setuptools/distutils is needed.
 
-Both link libkv.so by its absolute path, with an rpath to its folder.
+Both link libkv.so by its absolute path, with an rpath to its folder. An extension module is built
+against its interpreter's own headers and named with its EXT_SUFFIX, so build.py runs once under
+each: the folder's build (runtime.toml) runs it under CPython, which builds CPython's and then runs
+`pypy3 build.py --this-interpreter` for PyPy's. Without pypy3 (or its pypy3-dev headers) CPython's
+build still succeeds; the pypy runtime then cannot start and says why.
 """
 import os
 import subprocess
@@ -15,8 +20,16 @@ import sysconfig
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
+PYPY = "/usr/bin/pypy3"  # Debian's pypy3, the interpreter of runtime.toml's pypy runtime
+
+
+def interp():
+    """This interpreter's build folder name: cpython or pypy."""
+    return "pypy" if sys.implementation.name == "pypy" else "cpython"
+
+
 def build_dir():
-    d = os.path.join(os.environ["KV_BUILD_DIR"], "runtimes", "python")
+    d = os.path.join(os.environ["KV_BUILD_DIR"], "runtimes", "python", interp())
     os.makedirs(d, exist_ok=True)
     return d
 
@@ -57,23 +70,36 @@ def build():
 
 
 def missing():
-    """What this runtime lacks on this machine, or None: cffi, Python.h, a C compiler."""
+    """What this interpreter lacks on this machine, or None: cffi, Python.h, a C compiler."""
     import shutil
+    dev = "pypy3-dev" if interp() == "pypy" else "python3-dev"
     try:
         import cffi  # noqa: F401
     except ImportError:
         return f"python3-cffi is not installed for {sys.executable}"
     if not os.path.exists(os.path.join(sysconfig.get_paths()["include"], "Python.h")):
-        return "Python.h is missing (python3-dev)"
+        return f"Python.h is missing ({dev})"
     if not shutil.which(os.environ.get("CC", "cc")):
         return "no C compiler (gcc)"
     return None
 
 
+def build_pypy():
+    """PyPy's products, built by pypy3 itself; False (and why, on stderr) when it cannot."""
+    if not os.path.exists(PYPY):
+        print(f"pypy: {PYPY} is not installed (Debian's pypy3, pypy3-dev): the pypy runtime cannot run",
+              file=sys.stderr)
+        return False
+    return subprocess.run([PYPY, os.path.abspath(__file__), "--this-interpreter"]).returncode == 0
+
+
 if __name__ == "__main__":
     sys.path.insert(0, HERE)
+    only_this = sys.argv[1:] == ["--this-interpreter"]
     why = missing()
     if why:
-        print(f"python: {why}", file=sys.stderr)
+        print(f"{'pypy' if interp() == 'pypy' else 'python'}: {why}", file=sys.stderr)
         sys.exit(77)  # the driver's "not installed here" (bench/runtimes/README.md)
     print(build())
+    if not only_this and interp() == "cpython":
+        build_pypy()  # CPython's products stand either way

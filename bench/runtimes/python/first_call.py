@@ -33,7 +33,7 @@ def main(mech):
         ffi.cdef(CDEF)
         f = ffi.dlopen(lib_path).kv_add
         call, want = (lambda: f(2, 3)), 5
-    elif mech == "cext":
+    elif mech in ("cext", "cpyext"):  # cpyext: the same kvext under PyPy (bindings.mechanisms)
         import kvext
         call, want = (lambda: kvext.add(2, 3)), 5
     else:

@@ -293,6 +293,15 @@ static PyType_Slot txn_slots[] = {{Py_tp_dealloc, txn_dealloc}, {0, NULL}};
 static PyType_Spec env_spec = {"kvext.Env", sizeof(kvext_obj), 0, Py_TPFLAGS_DEFAULT, env_slots};
 static PyType_Spec txn_spec = {"kvext.Txn", sizeof(kvext_obj), 0, Py_TPFLAGS_DEFAULT, txn_slots};
 
+#if PY_VERSION_HEX < 0x030A0000 /* PyPy 3.9's cpyext: PyModule_AddObjectRef is 3.10's */
+static int PyModule_AddObjectRef(PyObject *m, const char *name, PyObject *o) {
+  Py_XINCREF(o);
+  int rc = PyModule_AddObject(m, name, o); /* steals the reference only on success */
+  if (rc < 0) Py_XDECREF(o);
+  return rc;
+}
+#endif
+
 static struct PyModuleDef kvext_module = {PyModuleDef_HEAD_INIT, "kvext",
                                           "libkv for the ffibench native reference", -1,
                                           kvext_methods, NULL, NULL, NULL, NULL};

@@ -1,4 +1,6 @@
-"""worker.py — the Python runtime's worker (bench/runtimes/README.md is the protocol).
+"""worker.py — the Python runtimes' worker (bench/runtimes/README.md is the protocol): one worker,
+two interpreters. Under CPython it is the `python` runtime, under PyPy the `pypy` runtime (which also
+reports the JIT's cumulative compile count after every run).
 
   worker.py                      answers the driver's requests on stdin/stdout
   worker.py first-call MECH      prints the first call's figures (first_call.py) and exits
@@ -14,7 +16,21 @@ import time
 from itertools import repeat
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-RUNTIME = "python"
+PYPY = platform.python_implementation() == "PyPy"
+RUNTIME = "pypy" if PYPY else "python"
+INTERP = "pypy" if PYPY else "cpython"  # build.py's folder of this interpreter's compiled modules
+
+
+def jit_count():
+    """PyPy: what its JIT has compiled so far, cumulative: loops and bridges compiled plus traces
+    aborted (pypyjit's counters; each is a unit of JIT work that changes what the loop runs)."""
+    c = pypyjit.get_stats_snapshot().counters
+    return (c["TOTAL_COMPILED_LOOPS"] + c["TOTAL_COMPILED_BRIDGES"]
+            + sum(v for k, v in c.items() if k.startswith("ABORT_")))
+
+
+if PYPY:
+    import pypyjit
 
 
 def control_loop(n, _param):
@@ -30,15 +46,36 @@ class Worker:
         self.bindings, self.workloads = bindings, workloads
         # name -> (mechanism, method, param, ops)
         self.benches = {f"{RUNTIME}/control/loop": ("control", "loop", None, 1)}
-        for mech, cls in bindings.MECHANISMS.items():
+        self.mechanisms = bindings.mechanisms(PYPY)
+        # PyPy runs a subset (workloads.PYPY_PLAN) unless FFIBENCH_PYPY_ALL=1 (every loop, to test them)
+        plan = workloads.PYPY_PLAN if PYPY and os.environ.get("FFIBENCH_PYPY_ALL") != "1" else None
+        if plan:
+            self.mechanisms = {m: c for m, c in self.mechanisms.items() if m in plan}
+        for mech, cls in self.mechanisms.items():
             for method, wl, param, ops in workloads.workload_list(cls.buf_kinds):
+                if plan and wl not in plan[mech]:
+                    continue
                 self.benches[f"{RUNTIME}/{mech}/{wl}"] = (mech, method, param, ops)
+        self.plan = plan
         self.opened = {}       # mechanism -> its binding, open on its own copy of the data set
         self.current = None    # (name, binding or None, loop, param)
 
     def hello(self):
         import cffi
         impl = platform.python_implementation()
+        if PYPY:  # Python 3.9: no sys.orig_argv
+            v = sys.pypy_version_info
+            return [("context", "runtime_name", f"{impl} ({sys.executable})"),
+                    ("context", "runtime_version", f"{v.major}.{v.minor}.{v.micro} (Python {platform.python_version()})"),
+                    ("context", "runtime_flags", f"{sys.executable} (default JIT parameters: " + " ".join(
+                        f"{k}={pypyjit.defaults[k]}" for k in ("threshold", "function_threshold", "trace_limit"))
+                     + "); "
+                     f"PYTHONHASHSEED={os.environ.get('PYTHONHASHSEED', 'random')}; "
+                     "major collections off while timing (gc.disable; PyPy's minor collections still run)"),
+                    ("context", "runtime_mode", "tracing JIT (RPython meta-tracing); jit COUNT: loops and bridges "
+                     "compiled plus traces aborted"),
+                    ("context", "cffi_version", cffi.__version__),
+                    ("protocol", "1")]
         return [("context", "runtime_name", f"{impl} ({sys.executable})"),
                 ("context", "runtime_version", platform.python_version()),
                 ("context", "runtime_flags", " ".join(sys.orig_argv[:-1] if len(sys.orig_argv) > 1 else sys.orig_argv)
@@ -50,7 +87,8 @@ class Worker:
 
     def list(self):
         out = [("bench", name, ops, 1) for name, (_m, _meth, _p, ops) in self.benches.items()]
-        return out + [("first-call", m) for m in self.bindings.MECHANISMS]
+        first = self.workloads.PYPY_FIRST_CALL if PYPY and self.plan else self.mechanisms
+        return out + [("first-call", m) for m in first]
 
     def data(self):
         return [("checksum", self.workloads.tables().checksum())]
@@ -70,7 +108,7 @@ class Worker:
             path = os.path.join(os.environ["FFIBENCH_SCRATCH"], f"{mech}.kv")
             with open(os.path.join(self.workloads.DATA, "base.kv"), "rb") as src, open(path, "wb") as dst:
                 dst.write(src.read())
-            b = self.opened[mech] = self.bindings.MECHANISMS[mech](path)
+            b = self.opened[mech] = self.mechanisms[mech](path)
         b.setup(method, param)
         self.current = (name, b, getattr(b, method), param)
         return self.current
@@ -95,6 +133,8 @@ class Worker:
         finally:
             if enabled:
                 gc.enable()
+        if PYPY:
+            out.append(("jit", jit_count()))
         return out
 
     def close(self):
@@ -135,7 +175,7 @@ def serve(inp, out):
 
 def main(argv):
     # This folder, the compiled modules, and bench/runtimes (kv_abi.py: libkv's constants).
-    sys.path[:0] = [HERE, os.path.join(os.environ["KV_BUILD_DIR"], "runtimes", "python"), os.path.dirname(HERE)]
+    sys.path[:0] = [HERE, os.path.join(os.environ["KV_BUILD_DIR"], "runtimes", "python", INTERP), os.path.dirname(HERE)]
     if argv[:1] == ["first-call"] and len(argv) == 2:
         if argv[1] == "none":
             return 0

@@ -113,3 +113,23 @@ def workload_list(with_buf_kinds):
     out += [("scan", "scan/dir:upcall", None, SCAN_RECORDS)]
     out += [("batch", f"batch/n:{n}", n, n) for n in BATCH_NS]
     return out
+
+
+# The pypy runtime's share of a full run is small and every process is a fresh PyPy (about 0.1-0.2 s
+# to start on a quiet machine, then set up and warm up its JIT), so it runs a subset, per mechanism
+# (CPython, the python runtime, runs everything): cffi, PyPy's own FFI, in API mode keeps a get, a
+# put, the payload and batch curves' far ends and the upcall; ABI mode the upcall (ffi.callback
+# against API mode's extern "Python"); ctypes, the C extension on cpyext and the other ABI styles the
+# calls (noop, add). ctypes without argtypes is CPython's only. First calls and whole processes (20
+# fresh processes each, and hyperfine's) for cffi API and ABI mode.
+_CALLS = ("noop", "add/mode:latency")
+PYPY_PLAN = {
+    "cffi-api": _CALLS + ("get/mode:latency", f"put/commit_every:{PUT_EVERY}", f"get/bytes:{BYTES_SIZES[-1]}",
+                          "scan/dir:upcall", f"batch/n:{BATCH_NS[-1]}"),
+    "cffi-abi": _CALLS + ("scan/dir:upcall",),
+    "ctypes": _CALLS,
+    "cpyext": _CALLS,
+    "cffi-api-handle": _CALLS,
+    "cffi-api-marshal": _CALLS,
+}
+PYPY_FIRST_CALL = ("cffi-api", "cffi-abi")

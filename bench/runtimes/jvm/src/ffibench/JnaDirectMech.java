@@ -12,7 +12,6 @@ class JnaDirectMech extends Mech {
 
     JnaDirectMech(String name) { super(name); }
 
-    @Override int[] workloads() { return CALLS_GET; }
 
     static Memory options() {
         Memory o = new Memory(24);

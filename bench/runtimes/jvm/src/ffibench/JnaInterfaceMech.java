@@ -12,7 +12,6 @@ final class JnaInterfaceMech extends Mech {
 
     JnaInterfaceMech(String name) { super(name); }
 
-    @Override int[] workloads() { return CALLS_GET; }
 
     @Override void open(String path) {
         Memory out = new Memory(8);

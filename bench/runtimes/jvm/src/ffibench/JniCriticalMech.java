@@ -9,8 +9,6 @@ import java.nio.ByteBuffer;
 final class JniCriticalMech extends JniMech {
     JniCriticalMech(String name) { super(name); }
 
-    @Override int[] workloads() { return CALLS_GET; }
-    @Override boolean threads() { return false; }
 
     static int probeLoop(int n) {
         int s = 0;

@@ -10,7 +10,6 @@ final class JniHandleMech extends Mech {
 
     JniHandleMech(String name) { super(name); }
 
-    @Override int[] workloads() { return CALLS_GET; }
 
     @Override void open(String path) {
         check(Jni.hEnvOpen(path, out), "kvh_env_open");

@@ -9,8 +9,6 @@ class JniMech extends Mech {
 
     JniMech(String name) { super(name); }
 
-    @Override int[] workloads() { return ALL; }
-    @Override boolean threads() { return true; }
 
     @Override void open(String path) {
         long e = Jni.envOpen(path);

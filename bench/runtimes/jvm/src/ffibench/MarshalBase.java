@@ -13,7 +13,6 @@ abstract class MarshalBase extends Mech {
 
     MarshalBase(String name) { super(name); }
 
-    @Override int[] workloads() { return CALLS_GET; }
 
     /** kvm_call on req/resp (setup only): the response's length, or the status. */
     abstract long call(int reqLen);

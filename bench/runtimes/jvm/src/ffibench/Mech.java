@@ -11,7 +11,7 @@ import java.nio.ByteBuffer;
 abstract class Mech {
     // The workloads, by their name in manifest.txt; a mechanism says which of them it runs.
     static final int NOOP = 0, ADD_LAT = 1, ADD_THR = 2, GET_LAT = 3, GET_THR = 4, GET_MISS = 5, PUT = 6,
-            BYTES = 7, SCAN = 8, BATCH = 9;
+            BYTES = 7, SCAN = 8, BATCH = 9, NONE = 10;
     static final String[] WORKLOADS = {"noop", "add/mode:latency", "add/mode:throughput", "get/mode:latency",
             "get/mode:throughput", "get_miss", "put", "get", "scan/dir:upcall", "batch"};
     static final int[] ALL = {NOOP, ADD_LAT, ADD_THR, GET_LAT, GET_THR, GET_MISS, PUT, BYTES, SCAN, BATCH};
@@ -35,11 +35,17 @@ abstract class Mech {
 
     Mech(String name) { this.name = name; }
 
-    /** The workloads this mechanism runs (a subset of ALL). */
-    abstract int[] workloads();
+    /** The workloads mechanism `name` runs (a subset of ALL), known without loading its binding. */
+    static int[] workloads(String name) {
+        switch (name) {
+            case "jni": case "panama": return ALL;
+            case "panama-nonfinal": return CALLS;
+            default: return CALLS_GET;
+        }
+    }
 
     /** Whether it runs noop and get/mode:latency on two threads as well. */
-    boolean threads() { return false; }
+    static boolean threads(String name) { return name.equals("jni") || name.equals("panama"); }
 
     abstract void open(String path);
     abstract void close();

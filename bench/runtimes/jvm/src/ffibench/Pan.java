@@ -2,6 +2,8 @@
 // kv.h, kv_handle.h and kv_marshal.h, each held in a static final field, so C2 treats the handle as
 // a constant and inlines its linker stub into the caller. libkv ($KV_LIBRARY) is loaded with
 // System.load when this class is first used; symbols come from SymbolLookup.loaderLookup().
+// Each handle is made when first used (a holder class per function: making one costs tens of ms
+// of class spinning), and is then a constant to C2 like any static final field.
 // size_t is CLinker.C_LONG (64 bits on Linux/x86-64), carried as long; pointers are MemoryAddress.
 package ffibench;
 
@@ -37,43 +39,43 @@ final class Pan {
     // kv.h
     static final MethodType NOOP_T = t(void.class), ADD_T = t(int.class, int.class, int.class);
     static final FunctionDescriptor NOOP_D = FunctionDescriptor.ofVoid(), ADD_D = FunctionDescriptor.of(C_INT, C_INT, C_INT);
-    static final MethodHandle NOOP = handle("kv_noop", NOOP_T, NOOP_D);
-    static final MethodHandle ADD = handle("kv_add", ADD_T, ADD_D);
-    static final MethodHandle ENV_OPEN = handle("kv_env_open", t(int.class, A, A, A),
-            FunctionDescriptor.of(C_INT, C_POINTER, C_POINTER, C_POINTER));
-    static final MethodHandle ENV_CLOSE = handle("kv_env_close", t(int.class, A), FunctionDescriptor.of(C_INT, C_POINTER));
-    static final MethodHandle TXN_BEGIN = handle("kv_txn_begin", t(int.class, A, A, int.class),
-            FunctionDescriptor.of(C_INT, C_POINTER, C_POINTER, C_INT));
-    static final MethodHandle TXN_COMMIT = handle("kv_txn_commit", t(int.class, A), FunctionDescriptor.of(C_INT, C_POINTER));
-    static final MethodHandle TXN_ABORT = handle("kv_txn_abort", t(int.class, A), FunctionDescriptor.of(C_INT, C_POINTER));
-    static final MethodHandle TXN_FREE = handle("kv_txn_free", t(int.class, A), FunctionDescriptor.of(C_INT, C_POINTER));
+    static final class NOOP { static final MethodHandle H = handle("kv_noop", NOOP_T, NOOP_D); }
+    static final class ADD { static final MethodHandle H = handle("kv_add", ADD_T, ADD_D); }
+    static final class ENV_OPEN { static final MethodHandle H = handle("kv_env_open", t(int.class, A, A, A),
+            FunctionDescriptor.of(C_INT, C_POINTER, C_POINTER, C_POINTER)); }
+    static final class ENV_CLOSE { static final MethodHandle H = handle("kv_env_close", t(int.class, A), FunctionDescriptor.of(C_INT, C_POINTER)); }
+    static final class TXN_BEGIN { static final MethodHandle H = handle("kv_txn_begin", t(int.class, A, A, int.class),
+            FunctionDescriptor.of(C_INT, C_POINTER, C_POINTER, C_INT)); }
+    static final class TXN_COMMIT { static final MethodHandle H = handle("kv_txn_commit", t(int.class, A), FunctionDescriptor.of(C_INT, C_POINTER)); }
+    static final class TXN_ABORT { static final MethodHandle H = handle("kv_txn_abort", t(int.class, A), FunctionDescriptor.of(C_INT, C_POINTER)); }
+    static final class TXN_FREE { static final MethodHandle H = handle("kv_txn_free", t(int.class, A), FunctionDescriptor.of(C_INT, C_POINTER)); }
     static final MethodType GET_T = t(int.class, A, A, long.class, A, long.class, A);
     static final FunctionDescriptor GET_D = FunctionDescriptor.of(C_INT, C_POINTER, C_POINTER, C_LONG, C_POINTER, C_LONG, C_POINTER);
-    static final MethodHandle GET = handle("kv_get", GET_T, GET_D);
-    static final MethodHandle PUT = handle("kv_put", t(int.class, A, A, long.class, A, long.class),
-            FunctionDescriptor.of(C_INT, C_POINTER, C_POINTER, C_LONG, C_POINTER, C_LONG));
-    static final MethodHandle GET_BATCH = handle("kv_get_batch", t(int.class, A, long.class, A, A, A, long.class, A, A),
-            FunctionDescriptor.of(C_INT, C_POINTER, C_LONG, C_POINTER, C_POINTER, C_POINTER, C_LONG, C_POINTER, C_POINTER));
-    static final MethodHandle SCAN = handle("kv_scan", t(int.class, A, A, long.class, A, long.class, A, A, A),
-            FunctionDescriptor.of(C_INT, C_POINTER, C_POINTER, C_LONG, C_POINTER, C_LONG, C_POINTER, C_POINTER, C_POINTER));
+    static final class GET { static final MethodHandle H = handle("kv_get", GET_T, GET_D); }
+    static final class PUT { static final MethodHandle H = handle("kv_put", t(int.class, A, A, long.class, A, long.class),
+            FunctionDescriptor.of(C_INT, C_POINTER, C_POINTER, C_LONG, C_POINTER, C_LONG)); }
+    static final class GET_BATCH { static final MethodHandle H = handle("kv_get_batch", t(int.class, A, long.class, A, A, A, long.class, A, A),
+            FunctionDescriptor.of(C_INT, C_POINTER, C_LONG, C_POINTER, C_POINTER, C_POINTER, C_LONG, C_POINTER, C_POINTER)); }
+    static final class SCAN { static final MethodHandle H = handle("kv_scan", t(int.class, A, A, long.class, A, long.class, A, A, A),
+            FunctionDescriptor.of(C_INT, C_POINTER, C_POINTER, C_LONG, C_POINTER, C_LONG, C_POINTER, C_POINTER, C_POINTER)); }
     /** kv_scan_fn: int (*)(const void *key, size_t, const void *val, size_t, void *payload). */
     static final FunctionDescriptor SCAN_FN_D = FunctionDescriptor.of(C_INT, C_POINTER, C_LONG, C_POINTER, C_LONG, C_POINTER);
     static final MethodType SCAN_FN_T = t(int.class, A, long.class, A, long.class, A);
 
     // kv_handle.h: handles are uint64_t, carried as long
-    static final MethodHandle H_NOOP = handle("kvh_noop", t(int.class, long.class), FunctionDescriptor.of(C_INT, C_LONG));
-    static final MethodHandle H_ADD = handle("kvh_add", t(int.class, long.class, int.class, int.class, A),
-            FunctionDescriptor.of(C_INT, C_LONG, C_INT, C_INT, C_POINTER));
-    static final MethodHandle H_ENV_OPEN = handle("kvh_env_open", t(int.class, A, A, A),
-            FunctionDescriptor.of(C_INT, C_POINTER, C_POINTER, C_POINTER));
-    static final MethodHandle H_ENV_CLOSE = handle("kvh_env_close", t(int.class, long.class), FunctionDescriptor.of(C_INT, C_LONG));
-    static final MethodHandle H_TXN_BEGIN = handle("kvh_txn_begin", t(int.class, A, long.class, int.class),
-            FunctionDescriptor.of(C_INT, C_POINTER, C_LONG, C_INT));
-    static final MethodHandle H_TXN_ABORT = handle("kvh_txn_abort", t(int.class, long.class), FunctionDescriptor.of(C_INT, C_LONG));
-    static final MethodHandle H_GET = handle("kvh_get", t(int.class, long.class, A, long.class, A, long.class, A),
-            FunctionDescriptor.of(C_INT, C_LONG, C_POINTER, C_LONG, C_POINTER, C_LONG, C_POINTER));
+    static final class H_NOOP { static final MethodHandle H = handle("kvh_noop", t(int.class, long.class), FunctionDescriptor.of(C_INT, C_LONG)); }
+    static final class H_ADD { static final MethodHandle H = handle("kvh_add", t(int.class, long.class, int.class, int.class, A),
+            FunctionDescriptor.of(C_INT, C_LONG, C_INT, C_INT, C_POINTER)); }
+    static final class H_ENV_OPEN { static final MethodHandle H = handle("kvh_env_open", t(int.class, A, A, A),
+            FunctionDescriptor.of(C_INT, C_POINTER, C_POINTER, C_POINTER)); }
+    static final class H_ENV_CLOSE { static final MethodHandle H = handle("kvh_env_close", t(int.class, long.class), FunctionDescriptor.of(C_INT, C_LONG)); }
+    static final class H_TXN_BEGIN { static final MethodHandle H = handle("kvh_txn_begin", t(int.class, A, long.class, int.class),
+            FunctionDescriptor.of(C_INT, C_POINTER, C_LONG, C_INT)); }
+    static final class H_TXN_ABORT { static final MethodHandle H = handle("kvh_txn_abort", t(int.class, long.class), FunctionDescriptor.of(C_INT, C_LONG)); }
+    static final class H_GET { static final MethodHandle H = handle("kvh_get", t(int.class, long.class, A, long.class, A, long.class, A),
+            FunctionDescriptor.of(C_INT, C_LONG, C_POINTER, C_LONG, C_POINTER, C_LONG, C_POINTER)); }
 
     // kv_marshal.h
-    static final MethodHandle M_CALL = handle("kvm_call", t(int.class, A, long.class, A, long.class, A),
-            FunctionDescriptor.of(C_INT, C_POINTER, C_LONG, C_POINTER, C_LONG, C_POINTER));
+    static final class M_CALL { static final MethodHandle H = handle("kvm_call", t(int.class, A, long.class, A, long.class, A),
+            FunctionDescriptor.of(C_INT, C_POINTER, C_LONG, C_POINTER, C_LONG, C_POINTER)); }
 }

@@ -11,8 +11,6 @@ final class PanNonfinalMech extends PanMech {
 
     PanNonfinalMech(String name) { super(name); }
 
-    @Override int[] workloads() { return CALLS; }
-    @Override boolean threads() { return false; }
 
     @Override void open(String path) {
         noop = Pan.handle("kv_noop", Pan.NOOP_T, Pan.NOOP_D);

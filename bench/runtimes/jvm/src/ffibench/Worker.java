@@ -70,17 +70,33 @@ public final class Worker {
         return INTERPRETED ? new String[] {"jni", "panama", "jna-direct"} : Mech.NAMES;
     }
 
-    static final String[] FIRST_CALL_JVM = {"jni", "panama", "jna-direct"}, FIRST_CALL_INT = {"jni"};
+    static final String[] FIRST_CALL_JVM = {"jni", "panama", "jna-direct"}, FIRST_CALL_INT = {};
 
-    // get/bytes and batch: the ends and the middle of the curves (a full run's time share).
-    static final int[] BYTES = {8, 4096, 1048576}, BATCH = {1, 16, 256};
+    // What a run lists, to keep a full run within the jvm's share of its time (5 forks of a JVM cost
+    // ~0.6 s each): every mechanism's noop and add/mode:latency; jni every workload, at the ends of
+    // the payload curve and one batch size; panama the calls, a get, put, scan and one batch size.
+    // -Dffibench.all=true lists everything the loops can do (every mechanism's workloads, every size).
+    static final boolean ALL = Boolean.getBoolean("ffibench.all");
+    static final int[] BYTES = {8, 1048576}, BATCH = {16};
 
     static boolean among(int v, int[] set) {
         for (int s : set) if (s == v) return true;
         return false;
     }
 
+    /** Whether the run lists mechanism m's workload w with parameter p (0: none). */
+    static boolean listed(String m, int w, int p) {
+        if (INTERPRETED) return w == Mech.NOOP && m.equals("jni") || w == Mech.ADD_LAT;
+        if (ALL) return true;
+        if (w == Mech.NOOP || w == Mech.ADD_LAT) return true;
+        if (w == Mech.BYTES && !among(p, BYTES) || w == Mech.BATCH && !among(p, BATCH)) return false;
+        if (m.equals("jni")) return w != Mech.GET_THR && w != Mech.GET_MISS;
+        if (m.equals("panama")) return w == Mech.ADD_THR || w == Mech.GET_LAT || w == Mech.PUT || w == Mech.SCAN || w == Mech.BATCH;
+        return false;
+    }
+
     void add(String mech, int workload, int param, String suffix, String ops, int threads) {
+        if (!mech.equals("control") && !listed(mech, workload, param)) return;
         Bench b = new Bench();
         b.name = RUNTIME + "/" + mech + "/" + suffix;
         b.mech = mech;
@@ -94,23 +110,20 @@ public final class Worker {
     void plan() throws IOException {
         if (!benches.isEmpty()) return;
         Data.load(env("FFIBENCH_DATA"));
-        add("control", -1, 0, "loop", "1", 1);
+        add("control", Mech.NONE, 0, "loop", "1", 1);
         for (String m : mechanisms()) {
-            Mech probe = Mech.create(m);
-            int[] ws = INTERPRETED ? new int[] {Mech.NOOP, Mech.ADD_LAT} : probe.workloads();
+            int[] ws = Mech.workloads(m);
             for (Data.Workload w : Data.workloads) {
-                int code = -1;
+                int code = Mech.NONE;
                 for (int c : ws) if (Mech.WORKLOADS[c].equals(w.name)) code = c;
-                if (code < 0) continue;
+                if (code == Mech.NONE) continue;
                 if (w.param.equals("-")) {
                     add(m, code, 0, w.name, w.ops, 1);
-                    if (probe.threads() && !INTERPRETED && (code == Mech.NOOP || code == Mech.GET_LAT))
+                    if (Mech.threads(m) && !INTERPRETED && (ALL || m.equals("jni")) && (code == Mech.NOOP || code == Mech.GET_LAT))
                         add(m, code, 0, w.name + "/threads:2", w.ops, 2);
                 } else {
-                    for (int v : w.values) {
-                        if (code == Mech.BYTES && !among(v, BYTES) || code == Mech.BATCH && !among(v, BATCH)) continue;
+                    for (int v : w.values)
                         add(m, code, v, w.name + "/" + w.param + ":" + v, w.ops.equals(w.param) ? Integer.toString(v) : w.ops, 1);
-                    }
                 }
             }
         }
@@ -328,7 +341,7 @@ public final class Worker {
 
     static long count(String s, long max) {
         long v;
-        try { v = Long.parseLong(s); } catch (NumberFormatException e) { v = -1; }
+        try { v = Long.parseLong(s); } catch (NumberFormatException e) { v = 0; }
         if (v < 1 || v > max || !s.chars().allMatch(Character::isDigit))
             throw new IllegalArgumentException("'" + s + "' is not an integer from 1 to " + max);
         return v;

@@ -16,20 +16,20 @@ final class PanHandleMech extends Mech {
 
     @Override void open(String path) {
         try (ResourceScope scope = ResourceScope.newConfinedScope()) {
-            check((int) Pan.H_ENV_OPEN.H.invokeExact(out.address(), PanMech.cString(path, scope).address(),
+            check(Pan.kvh_env_open(out.address(), PanMech.cString(path, scope).address(),
                     PanMech.options(scope).address()), "kvh_env_open");
             env = MemoryAccess.getLong(out);
         } catch (Throwable t) { throw PanMech.rethrow(t); }
     }
 
     @Override void close() {
-        try { check((int) Pan.H_ENV_CLOSE.H.invokeExact(env), "kvh_env_close"); } catch (Throwable t) { throw PanMech.rethrow(t); }
+        try { check(Pan.kvh_env_close(env), "kvh_env_close"); } catch (Throwable t) { throw PanMech.rethrow(t); }
     }
 
     @Override Ctx begin(int workload, int param) {
         Ctx c = buffers(workload, param);
         try {
-            check((int) Pan.H_TXN_BEGIN.H.invokeExact(out.address(), env, KvAbi.KV_TXN_READ), "kvh_txn_begin");
+            check(Pan.kvh_txn_begin(out.address(), env, KvAbi.KV_TXN_READ), "kvh_txn_begin");
         } catch (Throwable t) { throw PanMech.rethrow(t); }
         c.txn = MemoryAccess.getLong(out);
         c.ext[0] = PanMech.seg(c.buf);
@@ -38,7 +38,7 @@ final class PanHandleMech extends Mech {
     }
 
     @Override void end(Ctx c) {
-        try { check((int) Pan.H_TXN_ABORT.H.invokeExact(c.txn), "kvh_txn_abort"); } catch (Throwable t) { throw PanMech.rethrow(t); }
+        try { check(Pan.kvh_txn_abort(c.txn), "kvh_txn_abort"); } catch (Throwable t) { throw PanMech.rethrow(t); }
     }
 
     @Override void run(Ctx c, long n) {
@@ -56,7 +56,7 @@ final class PanHandleMech extends Mech {
     void noop(long n) throws Throwable {
         final long e = env;
         int bad = 0;
-        for (long i = 0; i < n; i++) bad |= (int) Pan.H_NOOP.H.invokeExact(e);
+        for (long i = 0; i < n; i++) bad |= Pan.kvh_noop(e);
         check(bad, "kvh_noop");
     }
 
@@ -66,7 +66,7 @@ final class PanHandleMech extends Mech {
         final MemoryAddress sumA = sum.address();
         int x = (int) c.chain;
         for (long i = 0; i < n; i++) {
-            int rc = (int) Pan.H_ADD.H.invokeExact(e, x, 1, sumA);
+            int rc = Pan.kvh_add(e, x, 1, sumA);
             if (rc != 0) check(rc, "kvh_add");
             x = MemoryAccess.getInt(sum);
         }
@@ -79,7 +79,7 @@ final class PanHandleMech extends Mech {
         final MemoryAddress sumA = sum.address();
         int acc = 0;
         for (long i = 0; i < n; i++) {
-            int rc = (int) Pan.H_ADD.H.invokeExact(e, (int) i, 1, sumA);
+            int rc = Pan.kvh_add(e, (int) i, 1, sumA);
             if (rc != 0) check(rc, "kvh_add");
             acc += MemoryAccess.getInt(sum);
         }
@@ -93,7 +93,7 @@ final class PanHandleMech extends Mech {
         final long kl = Data.keyLen, vl = Data.valLen;
         int i = (int) c.chain;
         for (long k = 0; k < n; k++) {
-            int rc = (int) Pan.H_GET.H.invokeExact(txn, PanMech.KEYS.addOffset(i * kl), kl, buf, vl, lenA);
+            int rc = Pan.kvh_get(txn, PanMech.KEYS.addOffset(i * kl), kl, buf, vl, lenA);
             if (rc != 0 || MemoryAccess.getLong(len) != vl || MemoryAccess.getIntAtOffset(b, 4) != i)
                 throw wrong("get: key " + i + ": " + rc);
             i = MemoryAccess.getInt(b);

@@ -16,7 +16,7 @@ final class PanMarshalMech extends MarshalBase {
 
     @Override long call(int reqLen) {
         try {
-            int rc = (int) Pan.M_CALL.H.invokeExact(reqA, (long) reqLen, respA, (long) resp.capacity(), len.address());
+            int rc = Pan.kvm_call(reqA, (long) reqLen, respA, (long) resp.capacity(), len.address());
             return rc != 0 ? rc : MemoryAccess.getLong(len);
         } catch (Throwable t) { throw PanMech.rethrow(t); }
     }
@@ -37,7 +37,7 @@ final class PanMarshalMech extends MarshalBase {
     void noop(MemorySegment q, MemorySegment r, long n) throws Throwable {
         final MemoryAddress rq = q.address(), rs = r.address(), l = len.address();
         int bad = 0;
-        for (long i = 0; i < n; i++) bad |= (int) Pan.M_CALL.H.invokeExact(rq, 2L, rs, 4L, l);
+        for (long i = 0; i < n; i++) bad |= Pan.kvm_call(rq, 2L, rs, 4L, l);
         check(bad, "NOOP");
     }
 
@@ -46,7 +46,7 @@ final class PanMarshalMech extends MarshalBase {
         int x = (int) c.chain;
         for (long i = 0; i < n; i++) {
             MemoryAccess.setIntAtOffset(q, 2, x);
-            int rc = (int) Pan.M_CALL.H.invokeExact(rq, 10L, rs, 8L, l);
+            int rc = Pan.kvm_call(rq, 10L, rs, 8L, l);
             if (rc != 0) check(rc, "ADD");
             x = MemoryAccess.getIntAtOffset(r, 4);
         }
@@ -58,7 +58,7 @@ final class PanMarshalMech extends MarshalBase {
         int acc = 0;
         for (long i = 0; i < n; i++) {
             MemoryAccess.setIntAtOffset(q, 2, (int) i);
-            int rc = (int) Pan.M_CALL.H.invokeExact(rq, 10L, rs, 8L, l);
+            int rc = Pan.kvm_call(rq, 10L, rs, 8L, l);
             if (rc != 0) check(rc, "ADD");
             acc += MemoryAccess.getIntAtOffset(r, 4);
         }
@@ -73,7 +73,7 @@ final class PanMarshalMech extends MarshalBase {
         int i = (int) c.chain;
         for (long k = 0; k < n; k++) {
             qk.copyFrom(keys.asSlice((long) i * kl, kl));
-            int rc = (int) Pan.M_CALL.H.invokeExact(rq, rqLen, rs, cap, l);
+            int rc = Pan.kvm_call(rq, rqLen, rs, cap, l);
             if (rc != 0 || MemoryAccess.getIntAtOffset(r, 4) != vl || MemoryAccess.getIntAtOffset(r, 12) != i)
                 throw wrong("GET: key " + i + ": " + rc);
             i = MemoryAccess.getIntAtOffset(r, 8);

@@ -46,14 +46,14 @@ class PanMech extends Mech {
 
     @Override void open(String path) {
         try (ResourceScope scope = ResourceScope.newConfinedScope()) {
-            check((int) Pan.ENV_OPEN.H.invokeExact(out.address(), cString(path, scope).address(), options(scope).address()),
+            check(Pan.kv_env_open(out.address(), cString(path, scope).address(), options(scope).address()),
                     "kv_env_open");
             env = MemoryAccess.getAddress(out);
         } catch (Throwable t) { throw rethrow(t); }
     }
 
     @Override void close() {
-        try { check((int) Pan.ENV_CLOSE.H.invokeExact(env), "kv_env_close"); } catch (Throwable t) { throw rethrow(t); }
+        try { check(Pan.kv_env_close(env), "kv_env_close"); } catch (Throwable t) { throw rethrow(t); }
     }
 
     static MemorySegment seg(java.nio.ByteBuffer b) { return b == null ? null : MemorySegment.ofByteBuffer(b); }
@@ -62,7 +62,7 @@ class PanMech extends Mech {
         Ctx c = buffers(workload, param);
         try {
             MemorySegment o = MemorySegment.allocateNative(8, 8, ResourceScope.newImplicitScope());
-            check((int) Pan.TXN_BEGIN.H.invokeExact(o.address(), env, c.write ? KvAbi.KV_TXN_WRITE : KvAbi.KV_TXN_READ),
+            check(Pan.kv_txn_begin(o.address(), env, c.write ? KvAbi.KV_TXN_WRITE : KvAbi.KV_TXN_READ),
                     "kv_txn_begin");
             c.txnObj = MemoryAccess.getAddress(o);
         } catch (Throwable t) { throw rethrow(t); }
@@ -79,8 +79,8 @@ class PanMech extends Mech {
     @Override void end(Ctx c) {
         try {
             MemoryAddress t = (MemoryAddress) c.txnObj;
-            int rc = c.write ? (int) Pan.TXN_COMMIT.H.invokeExact(t) : (int) Pan.TXN_ABORT.H.invokeExact(t);
-            int rf = (int) Pan.TXN_FREE.H.invokeExact(t);
+            int rc = c.write ? Pan.kv_txn_commit(t) : Pan.kv_txn_abort(t);
+            int rf = Pan.kv_txn_free(t);
             check(rc, c.write ? "kv_txn_commit" : "kv_txn_abort");
             check(rf, "kv_txn_free");
         } catch (Throwable t) { throw rethrow(t); }
@@ -104,17 +104,17 @@ class PanMech extends Mech {
         } catch (Throwable t) { throw rethrow(t); }
     }
 
-    static void noop(long n) throws Throwable { for (long i = 0; i < n; i++) Pan.NOOP.H.invokeExact(); }
+    static void noop(long n) throws Throwable { for (long i = 0; i < n; i++) Pan.kv_noop(); }
 
     static void addLatency(Ctx c, long n) throws Throwable {
         int x = (int) c.chain;
-        for (long i = 0; i < n; i++) x = (int) Pan.ADD.H.invokeExact(x, 1);
+        for (long i = 0; i < n; i++) x = Pan.kv_add(x, 1);
         checkAdd(c, x, n);
     }
 
     static void addThroughput(long n) throws Throwable {
         int acc = 0;
-        for (long i = 0; i < n; i++) acc += (int) Pan.ADD.H.invokeExact((int) i, 1);
+        for (long i = 0; i < n; i++) acc += Pan.kv_add((int) i, 1);
         checkSum(acc, n);
     }
 
@@ -129,7 +129,7 @@ class PanMech extends Mech {
         final long kl = Data.keyLen, vl = Data.valLen;
         int i = (int) c.chain;
         for (long k = 0; k < n; k++) {
-            int rc = (int) Pan.GET.H.invokeExact(txn, KEYS.addOffset(i * kl), kl, buf, vl, lenA);
+            int rc = Pan.kv_get(txn, KEYS.addOffset(i * kl), kl, buf, vl, lenA);
             if (rc != 0 || MemoryAccess.getLong(len) != vl || MemoryAccess.getIntAtOffset(b, 4) != i)
                 throw wrong("get: key " + i + ": " + rc);
             i = MemoryAccess.getInt(b);
@@ -146,7 +146,7 @@ class PanMech extends Mech {
         long at = c.chain;
         for (long k = 0; k < n; k++) {
             int i = order[(int) (at++ % order.length)];
-            int rc = (int) Pan.GET.H.invokeExact(txn, KEYS.addOffset(i * kl), kl, buf, vl, lenA);
+            int rc = Pan.kv_get(txn, KEYS.addOffset(i * kl), kl, buf, vl, lenA);
             if (rc != 0 || MemoryAccess.getLong(len) != vl || MemoryAccess.getIntAtOffset(b, 4) != i)
                 throw wrong("get: key " + i + ": " + rc);
         }
@@ -160,7 +160,7 @@ class PanMech extends Mech {
         final int m = Data.missKeys;
         long at = c.chain;
         for (long k = 0; k < n; k++) {
-            int rc = (int) Pan.GET.H.invokeExact(txn, MISS.addOffset((at++ % m) * kl), kl, buf, vl, lenA);
+            int rc = Pan.kv_get(txn, MISS.addOffset((at++ % m) * kl), kl, buf, vl, lenA);
             if (rc != KvAbi.KV_E_NOT_FOUND) throw wrong("get_miss: " + rc);
         }
         c.chain = at;
@@ -172,12 +172,12 @@ class PanMech extends Mech {
         final long kl = Data.keyLen, vl = Data.valLen;
         final int p = Data.putKeys;
         for (long k = 0; k < n; k++) {
-            check((int) Pan.PUT.H.invokeExact((MemoryAddress) c.txnObj, PUT_KEYS.addOffset((c.done % p) * kl), kl, val, vl), "kv_put");
+            check(Pan.kv_put((MemoryAddress) c.txnObj, PUT_KEYS.addOffset((c.done % p) * kl), kl, val, vl), "kv_put");
             if (++c.done % c.param == 0) { // commit every param puts (no-sync)
                 MemoryAddress t = (MemoryAddress) c.txnObj;
-                check((int) Pan.TXN_COMMIT.H.invokeExact(t), "kv_txn_commit");
-                check((int) Pan.TXN_FREE.H.invokeExact(t), "kv_txn_free");
-                check((int) Pan.TXN_BEGIN.H.invokeExact(o.address(), env, KvAbi.KV_TXN_WRITE), "kv_txn_begin");
+                check(Pan.kv_txn_commit(t), "kv_txn_commit");
+                check(Pan.kv_txn_free(t), "kv_txn_free");
+                check(Pan.kv_txn_begin(o.address(), env, KvAbi.KV_TXN_WRITE), "kv_txn_begin");
                 c.txnObj = MemoryAccess.getAddress(o);
             }
         }
@@ -190,7 +190,7 @@ class PanMech extends Mech {
                 lenA = len.address();
         final long kl = c.key.capacity(), size = c.param;
         for (long k = 0; k < n; k++) {
-            int rc = (int) Pan.GET.H.invokeExact(txn, key, kl, buf, size, lenA);
+            int rc = Pan.kv_get(txn, key, kl, buf, size, lenA);
             if (rc != 0 || MemoryAccess.getLong(len) != size) throw wrong("get bytes:" + size + ": " + rc);
         }
     }
@@ -225,7 +225,7 @@ class PanMech extends Mech {
         scanning = c;
         for (long k = 0; k < n; k++) {
             c.scanN = c.scanBad = 0;
-            check((int) Pan.SCAN.H.invokeExact(txn, KEYS, kl, hi, kl, OnRecord.STUB, MemoryAddress.NULL, countA), "kv_scan");
+            check(Pan.kv_scan(txn, KEYS, kl, hi, kl, OnRecord.STUB, MemoryAddress.NULL, countA), "kv_scan");
             checkScan(c, MemoryAccess.getLong(count));
         }
     }
@@ -242,7 +242,7 @@ class PanMech extends Mech {
             int start = (int) (c.chain % Data.keys);
             c.chain += p;
             keys.copyFrom(packed.asSlice((long) start * kl, (long) p * kl)); // the C suite's memcpy
-            int rc = (int) Pan.GET_BATCH.H.invokeExact(txn, (long) p, kp, klp, buf, cap, vlp, foundA);
+            int rc = Pan.kv_get_batch(txn, (long) p, kp, klp, buf, cap, vlp, foundA);
             if (rc != 0 || MemoryAccess.getLong(found) != p || MemoryAccess.getIntAtOffset(b, 4) != Data.order[start])
                 throw wrong("batch/n:" + p + ": " + rc);
         }

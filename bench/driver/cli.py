@@ -261,7 +261,8 @@ def context_for(av: Available, m: method_.Method, first: ForkResult | None, chec
         "ffibench.forks": m.forks,
         "ffibench.repetitions_per_fork": m.repetitions,
         "ffibench.target_time_s": m.target_s,
-        "ffibench.warmup_minimum": f"{rt.warmup_min_runs} runs, {rt.warmup_min_seconds:g} s",
+        "ffibench.warmup_minimum": f"{rt.warmup_min_runs} runs, {rt.warmup_min_seconds:g} s"
+                                   + (f", one run of {rt.warmup_long_run} iterations" if rt.warmup_long_run else ""),
         "ffibench.time_field": output.TIME_FIELD,
         "ffibench.dataset_checksum": checksum,
         "ffibench.durability": "nosync (KV_DURABLE_NOSYNC) for every write",
@@ -526,7 +527,8 @@ def driver_provenance(out: Path, m: method_.Method, available: list[Available],
         warm = sorted(r.warmup_runs for r in forks if not r.error)
         per_rt[av.rt.name] = {
             "worker": " ".join(av.rt.worker), "about": av.rt.about, "env": av.rt.env,
-            "warmup_minimum": {"runs": av.rt.warmup_min_runs, "seconds": av.rt.warmup_min_seconds},
+            "warmup_minimum": {"runs": av.rt.warmup_min_runs, "seconds": av.rt.warmup_min_seconds,
+                               "long_run": av.rt.warmup_long_run},
             "benchmarks": sum(1 for (rt, _, _) in results if rt == av.rt.name),
             "forks_run": len(forks),
             "forks_failed": sum(1 for r in forks if r.error),

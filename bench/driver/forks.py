@@ -86,7 +86,8 @@ def _worker(b: Bench, m: method_.Method, env: dict[str, str], scratch: str, r: F
     try:
         with Worker(b.runtime.worker, env, scratch, log, m.timeout_s) as w:
             n, warm, samples = method_.measure(lambda it, rep: w.run(b.name, it, rep), m,
-                                               b.runtime.warmup_min_runs, b.runtime.warmup_min_seconds)
+                                               b.runtime.warmup_min_runs, b.runtime.warmup_min_seconds,
+                                               b.runtime.warmup_long_run)
             code = w.close()
             if code != 0:
                 raise WorkerCrash(f"exited with status {code} after quit" + _note(log))

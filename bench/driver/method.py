@@ -95,8 +95,10 @@ def next_iterations(n: int, wall_ns: int, target_ns: float) -> int:
 RunFn = Callable[[int, int], list[Sample]]  # (iterations, repeats) -> samples (Sample.jit: see protocol.py)
 
 
-def measure(run: RunFn, m: Method, min_runs: int = 0, min_seconds: float = 0.0) -> tuple[int, Warmup, list[Sample]]:
-    """One fork's measurement through run(iterations, repeats). Returns (iterations, warm-up, samples)."""
+def measure(run: RunFn, m: Method, min_runs: int = 0, min_seconds: float = 0.0,
+            long_run: int = 0) -> tuple[int, Warmup, list[Sample]]:
+    """One fork's measurement through run(iterations, repeats). Returns (iterations, warm-up, samples).
+    min_runs, min_seconds, long_run: the runtime's warm-up minimum (runtime.toml)."""
     w = Warmup()
     if m.target_s <= 0:  # smoke: one iteration, answers checked, nothing measured
         return 1, Warmup(steady=True), run(1, m.repetitions)
@@ -114,6 +116,10 @@ def measure(run: RunFn, m: Method, min_runs: int = 0, min_seconds: float = 0.0) 
     # Calibrate. The very first run pays one-time costs (the JIT, lazy binding, first touches of the
     # data), so it never ends the calibration: the iteration count comes from a run after it.
     one(1)
+    # A JIT that compiles a loop on its back-edge count within one call (HotSpot's OSR) needs that
+    # many iterations in one run; runs sized to the target at a slow first speed may never get there.
+    if long_run > 1:
+        one(long_run)
     n = 1
     while True:
         s = one(n)

@@ -24,6 +24,7 @@ class Runtime:
     env: dict[str, str] = field(default_factory=dict)
     warmup_min_runs: int = 0
     warmup_min_seconds: float = 0.0
+    warmup_long_run: int = 0            # iterations of one run before calibrating (0: none)
     about: str = ""
     first_call: dict[str, list[str]] = field(default_factory=dict)  # gbench: mechanism -> argv
     crosschecks: list["Crosscheck"] = field(default_factory=list)
@@ -91,6 +92,7 @@ def load_folder(path: Path, build_dir: Path) -> Folder:
             env={k: ph.fill(str(v)) for k, v in r.get("env", {}).items()},
             warmup_min_runs=int(warm.get("min_runs", 0)),
             warmup_min_seconds=float(warm.get("min_seconds", 0.0)),
+            warmup_long_run=int(warm.get("long_run", 0)),
             about=r.get("about", ""),
             first_call={m: [ph.fill(a) for a in argv] for m, argv in r.get("first_call", {}).items()},
             crosschecks=[Crosscheck(c["benchmark"], tuple(ph.fill(a) for a in c["command"]), c.get("about", ""),

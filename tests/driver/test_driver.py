@@ -110,6 +110,23 @@ class Method(unittest.TestCase):
         _, warm, _ = method.measure(run, method.Method(target_s=0.0001), min_runs=25)
         self.assertGreaterEqual(warm.runs, 25)
 
+    def test_a_long_run_lets_a_loop_compiled_on_its_back_edges_speed_up(self):
+        # As HotSpot's OSR: 1000 ns per iteration until one run has made 5000 iterations, then 10 ns.
+        def measure(long_run):
+            compiled = [False]
+
+            def run(n, reps):
+                out = [Sample(n, n * (10 if compiled[0] else 1000), 0)] * reps
+                compiled[0] = compiled[0] or n >= 5000
+                return out
+            return method.measure(run, method.Method(target_s=0.001), long_run=long_run)
+        n, _, samples = measure(long_run=5000)
+        self.assertEqual(n, 100_000)  # calibrated on the compiled loop
+        self.assertTrue(all(s.wall_ns == 1_000_000 for s in samples))
+        n, _, samples = measure(long_run=0)
+        self.assertEqual(n, 1000)  # 1 ms runs of 1000 slow iterations never reach 5000 in one run
+        self.assertTrue(all(s.wall_ns == 1_000_000 for s in samples))
+
     def test_a_first_run_with_one_time_costs_does_not_end_the_calibration(self):
         k = [0]
 

@@ -7,40 +7,17 @@
 //                the case that leaves the small-integer path
 // The scan's upcall is a JSCallback (a "function" parameter) in both.
 import { dlopen, JSCallback } from "bun:ffi";
-import { Binding, firstCall, makeOptions } from "./common.mjs";
+import {
+  Binding, C_FUNCTIONS, ffiSignature, ffiSymbols, firstCall, H_FUNCTIONS, makeOptions, SCAN_FUNCTION,
+} from "./common.mjs";
 
 const LIB = () => process.env.KV_LIBRARY;
 
-const C_SYMBOLS = {
-  kv_options_init: { args: ["ptr"], returns: "i32" },
-  kv_env_open: { args: ["ptr", "ptr", "ptr"], returns: "i32" },
-  kv_env_close: { args: ["ptr"], returns: "i32" },
-  kv_txn_begin: { args: ["ptr", "ptr", "u32"], returns: "i32" },
-  kv_txn_commit: { args: ["ptr"], returns: "i32" },
-  kv_txn_free: { args: ["ptr"], returns: "void" },
-  kv_noop: { args: [], returns: "void" },
-  kv_add: { args: ["i32", "i32"], returns: "i32" },
-  kv_get: { args: ["ptr", "ptr", "usize", "ptr", "usize", "ptr"], returns: "i32" },
-  kv_put: { args: ["ptr", "ptr", "usize", "ptr", "usize"], returns: "i32" },
-  kv_scan: { args: ["ptr", "ptr", "usize", "ptr", "usize", "function", "ptr", "ptr"], returns: "i32" },
-  kv_get_batch: { args: ["ptr", "usize", "ptr", "ptr", "ptr", "usize", "ptr", "ptr"], returns: "i32" },
-};
-
-const H_SYMBOLS = {
-  kv_options_init: { args: ["ptr"], returns: "i32" },
-  kvh_env_open: { args: ["ptr", "ptr", "ptr"], returns: "i32" },
-  kvh_env_close: { args: ["u64"], returns: "i32" },
-  kvh_txn_begin: { args: ["ptr", "u64", "u32"], returns: "i32" },
-  kvh_txn_commit: { args: ["u64"], returns: "i32" },
-  kvh_noop: { args: ["u64"], returns: "i32" },
-  kvh_add: { args: ["u64", "i32", "i32", "ptr"], returns: "i32" },
-  kvh_get: { args: ["u64", "ptr", "usize", "ptr", "usize", "ptr"], returns: "i32" },
-  kvh_put: { args: ["u64", "ptr", "usize", "ptr", "usize"], returns: "i32" },
-  kvh_scan: { args: ["u64", "ptr", "usize", "ptr", "usize", "function", "ptr", "ptr"], returns: "i32" },
-  kvh_get_batch: { args: ["u64", "usize", "ptr", "ptr", "ptr", "usize", "ptr", "ptr"], returns: "i32" },
-};
-
-const SCAN_FN = { args: ["ptr", "usize", "ptr", "usize", "ptr"], returns: "i32" };
+const WORDS = { buf: "ptr", fn: "function" };
+const declare = (args, returns) => ({ args, returns });
+const C_SYMBOLS = ffiSymbols(C_FUNCTIONS, WORDS, declare);
+const H_SYMBOLS = ffiSymbols(H_FUNCTIONS, WORDS, declare);
+const SCAN_FN = ffiSignature(SCAN_FUNCTION, WORDS, declare);
 const enc = new TextEncoder();
 
 class BunBinding extends Binding {

@@ -6,40 +6,17 @@
 //   dlopen-handle   kv_handle.h: the same calls with a 64-bit handle ("u64", passed as a BigInt):
 //                   the case that leaves the small-integer path
 // The scan's upcall is a Deno.UnsafeCallback (a "function" parameter) in both.
-import { Binding, firstCall, makeOptions } from "./common.mjs";
+import {
+  Binding, C_FUNCTIONS, ffiSignature, ffiSymbols, firstCall, H_FUNCTIONS, makeOptions, SCAN_FUNCTION,
+} from "./common.mjs";
 
 const LIB = () => Deno.env.get("KV_LIBRARY");
 
-const C_SYMBOLS = {
-  kv_options_init: { parameters: ["buffer"], result: "i32" },
-  kv_env_open: { parameters: ["buffer", "buffer", "buffer"], result: "i32" },
-  kv_env_close: { parameters: ["pointer"], result: "i32" },
-  kv_txn_begin: { parameters: ["buffer", "pointer", "u32"], result: "i32" },
-  kv_txn_commit: { parameters: ["pointer"], result: "i32" },
-  kv_txn_free: { parameters: ["pointer"], result: "void" },
-  kv_noop: { parameters: [], result: "void" },
-  kv_add: { parameters: ["i32", "i32"], result: "i32" },
-  kv_get: { parameters: ["pointer", "buffer", "usize", "buffer", "usize", "buffer"], result: "i32" },
-  kv_put: { parameters: ["pointer", "buffer", "usize", "buffer", "usize"], result: "i32" },
-  kv_scan: { parameters: ["pointer", "buffer", "usize", "buffer", "usize", "function", "pointer", "buffer"], result: "i32" },
-  kv_get_batch: { parameters: ["pointer", "usize", "buffer", "buffer", "buffer", "usize", "buffer", "buffer"], result: "i32" },
-};
-
-const H_SYMBOLS = {
-  kv_options_init: { parameters: ["buffer"], result: "i32" },
-  kvh_env_open: { parameters: ["buffer", "buffer", "buffer"], result: "i32" },
-  kvh_env_close: { parameters: ["u64"], result: "i32" },
-  kvh_txn_begin: { parameters: ["buffer", "u64", "u32"], result: "i32" },
-  kvh_txn_commit: { parameters: ["u64"], result: "i32" },
-  kvh_noop: { parameters: ["u64"], result: "i32" },
-  kvh_add: { parameters: ["u64", "i32", "i32", "buffer"], result: "i32" },
-  kvh_get: { parameters: ["u64", "buffer", "usize", "buffer", "usize", "buffer"], result: "i32" },
-  kvh_put: { parameters: ["u64", "buffer", "usize", "buffer", "usize"], result: "i32" },
-  kvh_scan: { parameters: ["u64", "buffer", "usize", "buffer", "usize", "function", "pointer", "buffer"], result: "i32" },
-  kvh_get_batch: { parameters: ["u64", "usize", "buffer", "buffer", "buffer", "usize", "buffer", "buffer"], result: "i32" },
-};
-
-const SCAN_FN = { parameters: ["pointer", "usize", "pointer", "usize", "pointer"], result: "i32" };
+const WORDS = { buf: "buffer", ptr: "pointer", fn: "function" };
+const declare = (parameters, result) => ({ parameters, result });
+const C_SYMBOLS = ffiSymbols(C_FUNCTIONS, WORDS, declare);
+const H_SYMBOLS = ffiSymbols(H_FUNCTIONS, WORDS, declare);
+const SCAN_FN = ffiSignature(SCAN_FUNCTION, WORDS, declare);
 const enc = new TextEncoder();
 
 class DenoBinding extends Binding {

@@ -10,6 +10,52 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 
+// libkv's functions the Deno and Bun bindings open, in engine-neutral types — "buf": a typed array
+// passed as a pointer to its bytes, "ptr": an opaque pointer, "fn": a callback pointer — which each
+// binding spells in its FFI's own words (ffiSymbols).
+export const C_FUNCTIONS = {
+  kv_options_init: [["buf"], "i32"],
+  kv_env_open: [["buf", "buf", "buf"], "i32"],
+  kv_env_close: [["ptr"], "i32"],
+  kv_txn_begin: [["buf", "ptr", "u32"], "i32"],
+  kv_txn_commit: [["ptr"], "i32"],
+  kv_txn_free: [["ptr"], "void"],
+  kv_noop: [[], "void"],
+  kv_add: [["i32", "i32"], "i32"],
+  kv_get: [["ptr", "buf", "usize", "buf", "usize", "buf"], "i32"],
+  kv_put: [["ptr", "buf", "usize", "buf", "usize"], "i32"],
+  kv_scan: [["ptr", "buf", "usize", "buf", "usize", "fn", "ptr", "buf"], "i32"],
+  kv_get_batch: [["ptr", "usize", "buf", "buf", "buf", "usize", "buf", "buf"], "i32"],
+};
+
+export const H_FUNCTIONS = {
+  kv_options_init: [["buf"], "i32"],
+  kvh_env_open: [["buf", "buf", "buf"], "i32"],
+  kvh_env_close: [["u64"], "i32"],
+  kvh_txn_begin: [["buf", "u64", "u32"], "i32"],
+  kvh_txn_commit: [["u64"], "i32"],
+  kvh_noop: [["u64"], "i32"],
+  kvh_add: [["u64", "i32", "i32", "buf"], "i32"],
+  kvh_get: [["u64", "buf", "usize", "buf", "usize", "buf"], "i32"],
+  kvh_put: [["u64", "buf", "usize", "buf", "usize"], "i32"],
+  kvh_scan: [["u64", "buf", "usize", "buf", "usize", "fn", "ptr", "buf"], "i32"],
+  kvh_get_batch: [["u64", "usize", "buf", "buf", "buf", "usize", "buf", "buf"], "i32"],
+};
+
+// The scan callback's signature: (key, key_len, value, value_len, ctx) -> continue?
+export const SCAN_FUNCTION = [["ptr", "usize", "ptr", "usize", "ptr"], "i32"];
+
+// A signature in an FFI's type words ({buf: "buffer", ...}; a type not named is its own word) and
+// its declaration shape ((params, result) -> declaration); ffiSymbols does a table of them.
+export function ffiSignature([params, result], words, shape) {
+  const word = (t) => words[t] ?? t;
+  return shape(params.map(word), word(result));
+}
+
+export function ffiSymbols(functions, words, shape) {
+  return Object.fromEntries(Object.entries(functions).map(([name, sig]) => [name, ffiSignature(sig, words, shape)]));
+}
+
 export class WrongAnswer extends Error {}
 
 export function fail(what, rc) {

@@ -2,7 +2,8 @@
 """The worker protocol's conformance test (bench/runtimes/README.md), run against every runtime of
 one runtime folder: builds the folder, then for each runtime's worker checks hello, list (names under
 the runtime, a control loop), data (the data folder's checksum: the worker read the same data), every
-benchmark run once with its answers checked, bad requests answered with `error` and the worker
+benchmark run once with its answers checked (every one it has: the worker runs with FFIBENCH_LIST=all,
+which lifts the subset a full run lists), bad requests answered with `error` and the worker
 still answering after them, and the first-call mode of every mechanism. A google-benchmark runtime
 (the C suite) is checked through ffibench_c --ffibench_list instead.
 
@@ -125,6 +126,7 @@ class Conformance(unittest.TestCase):
 def main():
     global FOLDER, BUILD
     FOLDER, BUILD = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
+    os.environ["FFIBENCH_LIST"] = "all"  # every loop the worker has, not a full run's subset
     folder = runtimes.load_folder(Path(FOLDER), Path(BUILD))
     env = base_env(Path(BUILD), "")
     log = Path(tempfile.mkstemp(prefix="build-")[1])

@@ -266,7 +266,11 @@ func newWorker(rt string) (*worker, error) {
 		return nil, err
 	}
 	w := &worker{rt: rt, d: d, byName: map[string]bench{}, opened: map[string]wl.Binding{}}
-	w.list = benches(d, rt, os.Getenv("FFIBENCH_GO_SET"))
+	set := os.Getenv("FFIBENCH_GO_SET")
+	if os.Getenv("FFIBENCH_LIST") == "all" {
+		set = "all"
+	}
+	w.list = benches(d, rt, set)
 	for _, b := range w.list {
 		w.byName[b.name] = b
 	}

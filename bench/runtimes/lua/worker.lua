@@ -79,7 +79,7 @@ end
 -- runtimes is 75 s (README.md, "Time"), so not every mechanism runs every workload: the LuaJIT FFI
 -- (JIT on) runs one of each kind, with the smallest and largest get/bytes of the C suite's
 -- and one batch size; the other ABI styles and runtimes the calls and one workload of each kind they
--- show something new in. The loops for the rest exist (bind_*.lua): FFIBENCH_LUA_EVERY=1 lists every
+-- show something new in. The loops for the rest exist (bind_*.lua): FFIBENCH_LIST=all lists every
 -- loop of every mechanism at every size (README.md: how to run them).
 local PLAN = {
   luajit = {
@@ -116,7 +116,7 @@ function Worker.new()
     w.mechs[#w.mechs + 1] = p[2]
     local all, has = workloads(), mod.MECHANISMS[p[2]].loops
     local keys = p[3]
-    if os.getenv("FFIBENCH_LUA_EVERY") == "1" then -- every loop the mechanism has, every size (a check)
+    if os.getenv("FFIBENCH_LIST") == "all" then -- every loop the mechanism has, every size (a check)
       keys = {}
       for key, wl in pairs(all) do if has[wl[1]] then keys[#keys + 1] = key end end
       table.sort(keys)

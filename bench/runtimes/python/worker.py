@@ -47,8 +47,8 @@ class Worker:
         # name -> (mechanism, method, param, ops)
         self.benches = {f"{RUNTIME}/control/loop": ("control", "loop", None, 1)}
         self.mechanisms = bindings.mechanisms(PYPY)
-        # PyPy runs a subset (workloads.PYPY_PLAN) unless FFIBENCH_PYPY_ALL=1 (every loop, to test them)
-        plan = workloads.PYPY_PLAN if PYPY and os.environ.get("FFIBENCH_PYPY_ALL") != "1" else None
+        # PyPy runs a subset (workloads.PYPY_PLAN) unless FFIBENCH_LIST=all (every loop, to test them)
+        plan = workloads.PYPY_PLAN if PYPY and os.environ.get("FFIBENCH_LIST") != "all" else None
         if plan:
             self.mechanisms = {m: c for m, c in self.mechanisms.items() if m in plan}
         for mech, cls in self.mechanisms.items():

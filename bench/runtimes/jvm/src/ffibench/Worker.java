@@ -75,8 +75,8 @@ public final class Worker {
     // What a run lists, to keep a full run within the jvm's share of its time (5 forks of a JVM cost
     // ~0.6 s each): every mechanism's noop and add/mode:latency; jni every workload, at the ends of
     // the payload curve and one batch size; panama the calls, a get, put, scan and one batch size.
-    // -Dffibench.all=true lists everything the loops can do (every mechanism's workloads, every size).
-    static final boolean ALL = Boolean.getBoolean("ffibench.all");
+    // FFIBENCH_LIST=all in the environment lists everything the loops can do (every mechanism's workloads, every size).
+    static final boolean ALL = "all".equals(System.getenv("FFIBENCH_LIST"));
     static final int[] BYTES = {8, 1048576}, BATCH = {16};
 
     static boolean among(int v, int[] set) {

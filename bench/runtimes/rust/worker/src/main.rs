@@ -75,10 +75,10 @@ impl Worker {
     /// Every benchmark, with the C suite's workload names and the manifest's parameter values. A
     /// full run lists the lean set (README.md: the runtime's share of a full run): every workload
     /// for direct, with the ends and the middle of the get/bytes and batch curves; noop and
-    /// add/mode:latency for the other mechanisms. FFIBENCH_RUST_BENCHMARKS=all lists every workload
+    /// add/mode:latency for the other mechanisms. FFIBENCH_LIST=all lists every workload
     /// for every mechanism, every curve point (`run` accepts them all either way).
     fn list_benches(&mut self, d: &Data) -> Result<(), String> {
-        let all = std::env::var("FFIBENCH_RUST_BENCHMARKS").map(|v| v == "all").unwrap_or(false);
+        let all = std::env::var("FFIBENCH_LIST").map(|v| v == "all").unwrap_or(false);
         let mut add = |name: String, b: Bench, listed: bool| {
             self.index.insert(name.clone(), self.benches.len());
             self.benches.push((name, b, listed || all));

@@ -172,14 +172,7 @@ func (c *mCtx) addThroughput(n uint64) error {
 		}
 		acc += le.Uint32(resp[4:])
 	}
-	var want uint32
-	for i := uint64(0); i < n; i++ {
-		want += uint32(i) + 1
-	}
-	if acc != want {
-		return wl.Wrong("ADD sum %d, want %d", acc, want)
-	}
-	return nil
+	return wl.AddSum("ADD", acc, n)
 }
 
 func (c *mCtx) getLatency(n uint64) error {

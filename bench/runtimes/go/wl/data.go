@@ -22,6 +22,18 @@ func Wrong(format string, args ...interface{}) error {
 	return fmt.Errorf("%w: %s", ErrWrong, fmt.Sprintf(format, args...))
 }
 
+// AddSum checks add/mode:throughput's answer: acc, the sum of add(i, 1) for i < n (mod 2^32).
+func AddSum(what string, acc uint32, n uint64) error {
+	var want uint32
+	for i := uint64(0); i < n; i++ {
+		want += uint32(i) + 1
+	}
+	if acc != want {
+		return Wrong("%s sum %d, want %d", what, acc, want)
+	}
+	return nil
+}
+
 // Workload is one "workload" line of manifest.txt: its parameter's name and values, and the engine
 // operations per iteration (a number, or the parameter's name).
 type Workload struct {

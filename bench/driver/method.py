@@ -95,6 +95,9 @@ def next_iterations(n: int, wall_ns: int, target_ns: float) -> int:
 RunFn = Callable[[int, int], list[Sample]]  # (iterations, repeats) -> samples (Sample.jit: see protocol.py)
 
 
+LONG_RUN_MAX_S = 1.0  # the longest run the warm-up's long run may take
+
+
 def measure(run: RunFn, m: Method, min_runs: int = 0, min_seconds: float = 0.0,
             long_run: int = 0) -> tuple[int, Warmup, list[Sample]]:
     """One fork's measurement through run(iterations, repeats). Returns (iterations, warm-up, samples).
@@ -118,8 +121,14 @@ def measure(run: RunFn, m: Method, min_runs: int = 0, min_seconds: float = 0.0,
     one(1)
     # A JIT that compiles a loop on its back-edge count within one call (HotSpot's OSR) needs that
     # many iterations in one run; runs sized to the target at a slow first speed may never get there.
-    if long_run > 1:
-        one(long_run)
+    # Runs grow to long_run iterations, or until one takes LONG_RUN_MAX_S (a scan of 1024 records
+    # per iteration would otherwise spend half a minute on it).
+    k = min(100, long_run)
+    while long_run > 1:
+        s = one(k)
+        if k >= long_run or s.wall_ns >= LONG_RUN_MAX_S * 1e9:
+            break
+        k = min(long_run, next_iterations(k, s.wall_ns, LONG_RUN_MAX_S * 1e9))
     n = 1
     while True:
         s = one(n)

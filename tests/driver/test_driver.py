@@ -123,6 +123,15 @@ class Method(unittest.TestCase):
         n, _, samples = measure(long_run=5000)
         self.assertEqual(n, 100_000)  # calibrated on the compiled loop
         self.assertTrue(all(s.wall_ns == 1_000_000 for s in samples))
+        # A slow iteration (1 ms, as a scan of 1024 records) caps the long run at about LONG_RUN_MAX_S.
+        sizes = []
+
+        def slow(n, reps):
+            sizes.append(n)
+            return [Sample(n, n * 1_000_000, 0)] * reps
+        method.measure(slow, method.Method(target_s=0.001), long_run=200_000)
+        self.assertLessEqual(max(sizes) * 1e-3, 1.2 * 100 * method.LONG_RUN_MAX_S)  # growth overshoots at most 100x
+        self.assertLess(max(sizes), 200_000)
         n, _, samples = measure(long_run=0)
         self.assertEqual(n, 1000)  # 1 ms runs of 1000 slow iterations never reach 5000 in one run
         self.assertTrue(all(s.wall_ns == 1_000_000 for s in samples))

@@ -163,42 +163,53 @@ static napi_value f_txn_commit(napi_env env, napi_callback_info info) {
   return int_(env, rc);
 }
 
+/* get, put and batch for both ABIs: TXN takes the transaction argument (PTR: a kv_txn *, HANDLE: a
+ * kvh_handle), call is the ABI's own function, so each napi function holds its ABI's call. */
+
 /* get(txn, key, klen, buf, cap, lenp) -> code */
-static napi_value f_get(napi_env env, napi_callback_info info) {
-  ARGS(6);
-  PTR(0, t);
-  SIZE(2, klen);
-  SIZE(4, cap);
-  BUF(1, key, klen);
-  BUF(3, buf, cap);
-  BUF(5, lenp, sizeof(size_t));
-  return int_(env, kv_get(t, key, klen, buf, cap, lenp));
-}
+#define KVNAPI_GET(name, TXN, call)                                                                \
+  static napi_value name(napi_env env, napi_callback_info info) {                                  \
+    ARGS(6);                                                                                       \
+    TXN(0, t);                                                                                     \
+    SIZE(2, klen);                                                                                 \
+    SIZE(4, cap);                                                                                  \
+    BUF(1, key, klen);                                                                             \
+    BUF(3, buf, cap);                                                                              \
+    BUF(5, lenp, sizeof(size_t));                                                                  \
+    return int_(env, call(t, key, klen, buf, cap, lenp));                                          \
+  }
 
 /* put(txn, key, klen, val, vlen) -> code */
-static napi_value f_put(napi_env env, napi_callback_info info) {
-  ARGS(5);
-  PTR(0, t);
-  SIZE(2, klen);
-  SIZE(4, vlen);
-  BUF(1, key, klen);
-  BUF(3, val, vlen);
-  return int_(env, kv_put(t, key, klen, val, vlen));
-}
+#define KVNAPI_PUT(name, TXN, call)                                                                \
+  static napi_value name(napi_env env, napi_callback_info info) {                                  \
+    ARGS(5);                                                                                       \
+    TXN(0, t);                                                                                     \
+    SIZE(2, klen);                                                                                 \
+    SIZE(4, vlen);                                                                                 \
+    BUF(1, key, klen);                                                                             \
+    BUF(3, val, vlen);                                                                             \
+    return int_(env, call(t, key, klen, val, vlen));                                               \
+  }
 
-/* batch(txn, n, keys, keyLens, buf, cap, valLens, foundp) -> code */
-static napi_value f_batch(napi_env env, napi_callback_info info) {
-  ARGS(8);
-  PTR(0, t);
-  SIZE(1, n);
-  SIZE(5, cap);
-  BUF(2, keys, n); /* at least a byte per key; libkv reads sum(key_lens) */
-  BUF(3, klens, n * sizeof(size_t));
-  BUF(4, buf, cap);
-  BUF(6, vlens, n * sizeof(size_t));
-  BUF(7, found, sizeof(size_t));
-  return int_(env, kv_get_batch(t, n, keys, klens, buf, cap, vlens, found));
-}
+/* batch(txn, n, keys, keyLens, buf, cap, valLens, foundp) -> code; keys: at least a byte per key
+ * (libkv reads sum(key_lens)) */
+#define KVNAPI_BATCH(name, TXN, call)                                                              \
+  static napi_value name(napi_env env, napi_callback_info info) {                                  \
+    ARGS(8);                                                                                       \
+    TXN(0, t);                                                                                     \
+    SIZE(1, n);                                                                                    \
+    SIZE(5, cap);                                                                                  \
+    BUF(2, keys, n);                                                                               \
+    BUF(3, klens, n * sizeof(size_t));                                                             \
+    BUF(4, buf, cap);                                                                              \
+    BUF(6, vlens, n * sizeof(size_t));                                                             \
+    BUF(7, found, sizeof(size_t));                                                                 \
+    return int_(env, call(t, n, keys, klens, buf, cap, vlens, found));                             \
+  }
+
+KVNAPI_GET(f_get, PTR, kv_get)
+KVNAPI_PUT(f_put, PTR, kv_put)
+KVNAPI_BATCH(f_batch, PTR, kv_get_batch)
 
 /* scan(txn, lo, lolen, hi, hilen, fn, payload, countp) -> code: fn(null, keyLen, null, valLen, null)
  * is called per record (the upcall into JavaScript); a non-zero number it returns stops the scan,
@@ -308,39 +319,11 @@ static napi_value h_txn_commit(napi_env env, napi_callback_info info) {
   return int_(env, kvh_txn_commit(t));
 }
 
-static napi_value h_get(napi_env env, napi_callback_info info) {
-  ARGS(6);
-  HANDLE(0, t);
-  SIZE(2, klen);
-  SIZE(4, cap);
-  BUF(1, key, klen);
-  BUF(3, buf, cap);
-  BUF(5, lenp, sizeof(size_t));
-  return int_(env, kvh_get(t, key, klen, buf, cap, lenp));
-}
+KVNAPI_GET(h_get, HANDLE, kvh_get)
 
-static napi_value h_put(napi_env env, napi_callback_info info) {
-  ARGS(5);
-  HANDLE(0, t);
-  SIZE(2, klen);
-  SIZE(4, vlen);
-  BUF(1, key, klen);
-  BUF(3, val, vlen);
-  return int_(env, kvh_put(t, key, klen, val, vlen));
-}
+KVNAPI_PUT(h_put, HANDLE, kvh_put)
 
-static napi_value h_batch(napi_env env, napi_callback_info info) {
-  ARGS(8);
-  HANDLE(0, t);
-  SIZE(1, n);
-  SIZE(5, cap);
-  BUF(2, keys, n); /* at least a byte per key; libkv reads sum(key_lens) */
-  BUF(3, klens, n * sizeof(size_t));
-  BUF(4, buf, cap);
-  BUF(6, vlens, n * sizeof(size_t));
-  BUF(7, found, sizeof(size_t));
-  return int_(env, kvh_get_batch(t, n, keys, klens, buf, cap, vlens, found));
-}
+KVNAPI_BATCH(h_batch, HANDLE, kvh_get_batch)
 
 static napi_value h_scan(napi_env env, napi_callback_info info) {
   return scan_(env, info, 1);

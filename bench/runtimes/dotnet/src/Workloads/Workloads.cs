@@ -10,6 +10,18 @@ using FfiBench.Interop;
 
 namespace FfiBench.Workloads;
 
+/// <summary>How every timed loop (each Case's Run) is compiled. NoInlining: the loop stays a method
+/// of its own, the mechanism's call site as written. Without it, CoreCLR's tier-1 Worker.Run inlined
+/// the case's Run by guarded devirtualization after its first few dozen requests, into the try region
+/// around the timing, where the JIT does not inline a P/Invoke on 64-bit targets: the loop then called
+/// the import's IL stub and add went from 2.5-3 ns to 7-17 ns from one run to the next (README.md,
+/// "The call site"). CallLoop adds AggressiveOptimization: compiled once, fully optimised.</summary>
+internal static class Timed
+{
+    public const MethodImplOptions Loop = MethodImplOptions.NoInlining;
+    public const MethodImplOptions CallLoop = MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization;
+}
+
 internal abstract class Case(string name, string mechanism, int ops)
 {
     public string Name { get; } = name;
@@ -39,6 +51,7 @@ internal sealed class ControlLoop(string runtime) : Case($"{runtime}/control/loo
 {
     ulong _sink;
 
+    [MethodImpl(Timed.Loop)]
     public override void Run(long n)
     {
         ulong acc = _sink;
@@ -93,7 +106,7 @@ internal static unsafe class Workloads<TB, TObj, TKey> where TB : IBinding<TObj,
 
     public sealed class Noop(string rt) : OnEnv(rt, "noop")
     {
-        [MethodImpl(MethodImplOptions.AggressiveOptimization)] // compiled once, fully optimised (README.md, "The call site")
+        [MethodImpl(Timed.CallLoop)]
         public override void Run(long n)
         {
             var env = Env;
@@ -108,7 +121,7 @@ internal static unsafe class Workloads<TB, TObj, TKey> where TB : IBinding<TObj,
     {
         int _chain;
 
-        [MethodImpl(MethodImplOptions.AggressiveOptimization)] // compiled once, fully optimised (README.md, "The call site")
+        [MethodImpl(Timed.CallLoop)]
         public override void Run(long n)
         {
             var env = Env;
@@ -124,7 +137,7 @@ internal static unsafe class Workloads<TB, TObj, TKey> where TB : IBinding<TObj,
     /// overlap one call with the next.</summary>
     public sealed class AddThroughput(string rt) : OnEnv(rt, "add/mode:throughput")
     {
-        [MethodImpl(MethodImplOptions.AggressiveOptimization)] // compiled once, fully optimised (README.md, "The call site")
+        [MethodImpl(Timed.CallLoop)]
         public override void Run(long n)
         {
             var env = Env;
@@ -153,7 +166,7 @@ internal static unsafe class Workloads<TB, TObj, TKey> where TB : IBinding<TObj,
 
     public sealed class NoopIsolated(string rt) : OnEnv(rt, "noop", variant: IsolatedSite)
     {
-        [MethodImpl(MethodImplOptions.AggressiveOptimization)] // compiled once, fully optimised (README.md, "The call site")
+        [MethodImpl(Timed.CallLoop)]
         public override void Run(long n)
         {
             var env = Env;
@@ -167,7 +180,7 @@ internal static unsafe class Workloads<TB, TObj, TKey> where TB : IBinding<TObj,
     {
         int _chain;
 
-        [MethodImpl(MethodImplOptions.AggressiveOptimization)] // compiled once, fully optimised (README.md, "The call site")
+        [MethodImpl(Timed.CallLoop)]
         public override void Run(long n)
         {
             var env = Env;
@@ -181,7 +194,7 @@ internal static unsafe class Workloads<TB, TObj, TKey> where TB : IBinding<TObj,
 
     public sealed class AddThroughputIsolated(string rt) : OnEnv(rt, "add/mode:throughput", variant: IsolatedSite)
     {
-        [MethodImpl(MethodImplOptions.AggressiveOptimization)] // compiled once, fully optimised (README.md, "The call site")
+        [MethodImpl(Timed.CallLoop)]
         public override void Run(long n)
         {
             var env = Env;
@@ -223,6 +236,7 @@ internal static unsafe class Workloads<TB, TObj, TKey> where TB : IBinding<TObj,
             _buf = new byte[Manifest.ValLen];
         }
 
+        [MethodImpl(Timed.Loop)]
         public override void Run(long n)
         {
             var (txn, keys, buf) = (Txn, _keys, _buf);
@@ -252,6 +266,7 @@ internal static unsafe class Workloads<TB, TObj, TKey> where TB : IBinding<TObj,
             _val = Enumerable.Repeat((byte)0x5a, Manifest.ValLen).ToArray();
         }
 
+        [MethodImpl(Timed.Loop)]
         public override void Run(long n)
         {
             int every = Manifest.PutEvery;
@@ -281,6 +296,7 @@ internal static unsafe class Workloads<TB, TObj, TKey> where TB : IBinding<TObj,
             _buf = new byte[_size];
         }
 
+        [MethodImpl(Timed.Loop)]
         public override void Run(long n)
         {
             for (long k = 0; k < n; k++)
@@ -311,6 +327,7 @@ internal static unsafe class Workloads<TB, TObj, TKey> where TB : IBinding<TObj,
             _buf = new byte[_size * Manifest.ValLen];
         }
 
+        [MethodImpl(Timed.Loop)]
         public override void Run(long n)
         {
             var (keys, order) = (_all, _order);
@@ -344,6 +361,7 @@ internal static unsafe class Workloads<TB, TObj, TKey> where TB : IBinding<TObj,
             (_lo, _hi) = (TB.Key(Tables.Key[0]), TB.Key(Tables.Key[Manifest.ScanRecords]));
         }
 
+        [MethodImpl(Timed.Loop)]
         public override void Run(long n)
         {
             nuint records = (nuint)Manifest.ScanRecords;

@@ -212,12 +212,14 @@ def probe(rt: runtimes.Runtime, env: dict[str, str], checksum: str, scratch_root
     return Available(rt, [Bench(rt, x.name, x.ops, x.threads) for x in listed], mechs, context)
 
 
-def selected(b: Bench, pattern: re.Pattern | None, quick: bool) -> bool:
-    """Whether the run measures b: --filter, then --quick's thinning; the validation rows (which
-    --validate asks for as a whole) always."""
+def selected(b: Bench, pattern: re.Pattern | None, quick: bool, smoke: bool = False) -> bool:
+    """Whether the run measures b: --filter (or else the runtime's subset, which --smoke ignores),
+    then --quick's thinning; the validation rows (which --validate asks for as a whole) always."""
     if b.args:
         return True
     if pattern and not pattern.search(b.name):
+        return False
+    if not pattern and not smoke and b.runtime.subset and not b.runtime.subset.search(b.name):
         return False
     if quick:
         if QUICK_DROP.search(b.name):
@@ -300,6 +302,7 @@ def main(argv: list[str]) -> int:
 
 def _run(a, m, build, pattern, rng, folders, wanted, skip_ok, out, raw, tmp, data) -> int:
     status = 0
+    t_start = time.monotonic()
     if not a.list:
         subprocess.run([PY, str(LIB / "provenance.py"), str(out / "provenance.json"), str(build),
                         f"forks={m.forks}", f"repetitions={m.repetitions}", f"min_time={m.target_s}",
@@ -336,7 +339,7 @@ def _run(a, m, build, pattern, rng, folders, wanted, skip_ok, out, raw, tmp, dat
         missing.append((rt, why))
         print(f"bench: runtime {rt.name} cannot run: {why}", file=sys.stderr)
 
-    benches = [b for av in available for b in av.benches if selected(b, pattern, a.quick)]
+    benches = [b for av in available for b in av.benches if selected(b, pattern, a.quick, a.smoke)]
     forks = [("fork", b, k) for b, k in interleave(benches, m.forks, rng)]
     fc_items = [perprocess.FirstCall(av.rt, mech) for av in available for mech in av.mechanisms
                 if not a.no_process and (not pattern or pattern.search(f"{av.rt.name}/{mech}/first_call")
@@ -375,11 +378,15 @@ def _run(a, m, build, pattern, rng, folders, wanted, skip_ok, out, raw, tmp, dat
     progress = Progress(plan)
     interrupted = False
     t0 = time.monotonic()
+    # Where the run's time went (provenance.json, driver.seconds): each kind of task, summed.
+    spent: dict[str, float] = defaultdict(float)
     failed_keys: set[tuple[str, str]] = set()
     with open(raw / "forks.jsonl", "w", encoding="utf-8") as jl:
         try:
             for t in plan:
                 t1 = time.monotonic()
+                kind = {"fork": "validation rows" if t[0] == "fork" and t[1].args else "forks", "first": "first calls",
+                        "cross": "cross-checks", "hyperfine": "hyperfine"}[t[0]]
                 if t[0] == "fork":
                     b, k = t[1], t[2]
                     if b.key in failed_keys:  # a benchmark that failed once is not run again
@@ -409,6 +416,7 @@ def _run(a, m, build, pattern, rng, folders, wanted, skip_ok, out, raw, tmp, dat
                     except RuntimeError as e:
                         err, status = str(e), 1
                     progress.step(t, time.monotonic() - t1, f"hyperfine {av.rt.name} ({k + 1}/{hf_rounds})", err)
+                spent[kind] += time.monotonic() - t1
         except KeyboardInterrupt:
             interrupted = True
     progress.end()
@@ -418,11 +426,13 @@ def _run(a, m, build, pattern, rng, folders, wanted, skip_ok, out, raw, tmp, dat
     c_names = [b.name for b in benches if b.runtime.protocol == "gbench" and b.threads == 1 and not b.args]
     if c_names and not a.no_icount and not interrupted and not a.smoke and not a.quick:
         log(f"instruction counts: {len(c_names)} C benchmarks under callgrind (deterministic)")
+        t1 = time.monotonic()
         try:
             if not icount(build, data, c_names, out, tmp):
                 status = 1
         except KeyboardInterrupt:
             interrupted = True
+        spent["instruction counts"] = time.monotonic() - t1
 
     # ---- the results folder ------------------------------------------------------------------------
     write_results(out, available, benches, results, fc, fc_items, hf, m, checksum)
@@ -431,7 +441,8 @@ def _run(a, m, build, pattern, rng, folders, wanted, skip_ok, out, raw, tmp, dat
             json.dump({"about": "each runtime's simplest standalone loop, run in fresh processes beside the suite "
                                 "(bench/runtimes/README.md); ns_per_call: one figure per process",
                        "checks": list(cross.values())}, f, indent=1)
-    driver_provenance(out, m, available, missing, results, forks)
+    spent["total, from the start"] = time.monotonic() - t_start
+    driver_provenance(out, m, available, missing, results, forks, spent)
     failures = sorted(f"{k[1]}: {v[-1].error.splitlines()[0]}" for k, v in results.items() if v and v[-1].error)
     fc_fail = sorted(f"{it.name}: {res.error}" for it, res in fc.items() if res.error)
     fc = {it: res for it, res in fc.items() if res.rows or res.error}  # those that ran
@@ -516,9 +527,10 @@ def write_results(out: Path, available: list[Available], benches: list[Bench],
 
 
 def driver_provenance(out: Path, m: method_.Method, available: list[Available],
-                      missing: list[tuple[runtimes.Runtime, str]], results: dict, plan: list) -> None:
-    """What the driver knows, into provenance.json's "driver" section: the method, and per runtime the
-    forks, repetitions, warm-up each fork needed and the padding used."""
+                      missing: list[tuple[runtimes.Runtime, str]], results: dict, plan: list,
+                      spent: dict[str, float]) -> None:
+    """What the driver knows, into provenance.json's "driver" section: the method, per runtime the
+    forks, repetitions, warm-up each fork needed and the padding used, and where the time went."""
     path = out / "provenance.json"
     prov = json.load(open(path, encoding="utf-8")) if path.exists() else {}
     per_rt = {}
@@ -540,6 +552,7 @@ def driver_provenance(out: Path, m: method_.Method, available: list[Available],
     prov["driver"] = {
         "method": m.as_dict(), "description": m.describe(),
         "planned_forks": len(plan),
+        "seconds": {k: round(v, 1) for k, v in spent.items()},
         "environment_padding": "FFIBENCH_PAD of 0-4095 bytes, drawn per process from the seeded generator",
         "runtimes": per_rt,
         "not_run": {rt.name: why for rt, why in missing},

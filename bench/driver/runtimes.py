@@ -6,6 +6,7 @@ google-benchmark's ffibench_c), an environment, and the warm-up minimum its JIT 
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import tomllib
 from dataclasses import dataclass, field
@@ -28,6 +29,9 @@ class Runtime:
     about: str = ""
     first_call: dict[str, list[str]] = field(default_factory=dict)  # gbench: mechanism -> argv
     crosschecks: list["Crosscheck"] = field(default_factory=list)
+    # The benchmarks a run without --filter measures (searched in the full name; None: all): a
+    # variant of another runtime keeps what it can change (bench/runtimes/README.md, "subset").
+    subset: re.Pattern | None = None
 
     def first_call_argv(self, mechanism: str) -> list[str]:
         if self.protocol == "gbench":
@@ -96,7 +100,8 @@ def load_folder(path: Path, build_dir: Path) -> Folder:
             about=r.get("about", ""),
             first_call={m: [ph.fill(a) for a in argv] for m, argv in r.get("first_call", {}).items()},
             crosschecks=[Crosscheck(c["benchmark"], tuple(ph.fill(a) for a in c["command"]), c.get("about", ""),
-                                    c.get("explanation", "")) for c in r.get("crosscheck", [])]))
+                                    c.get("explanation", "")) for c in r.get("crosscheck", [])],
+            subset=re.compile(r["subset"]) if "subset" in r else None))
     return folder
 
 

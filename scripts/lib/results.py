@@ -21,6 +21,7 @@ import math
 import os
 import re
 import statistics
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -202,6 +203,35 @@ def center(forks):
     """A benchmark's figure: the median of its forks' medians (each process counts once)."""
     m = fork_medians(forks)
     return float(np.median(m)) if len(m) else float("nan")
+
+
+@dataclass
+class Standalone:
+    """A benchmark beside its standalone loop (--validate's cross-check), both raw, loop included:
+    the medians over processes (the suite's headline figure, the loop's), and each side's fastest
+    process. This machine runs call loops at one of two speeds about 2x apart (README.md,
+    "Reference results"), and each process lands in one: five processes a side split 2-3 or 3-2 between
+    them, so the medians can compare one speed with the other. The check compares the fastest process
+    of each side, the same state of the machine; the medians stand beside it."""
+
+    suite: float
+    alone: float
+    suite_fast: float
+    alone_fast: float
+
+    @classmethod
+    def of(cls, forks, alone) -> "Standalone":
+        m = fork_medians(forks)
+        return cls(center(forks), float(np.median(alone)), float(m.min()), float(min(alone)))
+
+    @property
+    def ratio(self) -> float:
+        """The check's figure: suite ÷ standalone, fastest process of each."""
+        return self.suite_fast / self.alone_fast
+
+    @property
+    def median_ratio(self) -> float:
+        return self.suite / self.alone
 
 
 def bootstrap(forks, resamples=RESAMPLES, seed=SEED):

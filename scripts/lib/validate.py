@@ -15,7 +15,8 @@
                         the others
   cross-checks          each runtime's standalone loop (crosscheck.json: a program of its own that
                         shares no code with the suite) against the suite's raw figure for the same
-                        call: within 10 %, or the runtime's runtime.toml says why not
+                        call, each side's fastest process (results.Standalone: the machine's two
+                        speeds): within 10 %, or the runtime's runtime.toml says why not
 Usage: validate.py RESULTS_DIR
 """
 import json
@@ -89,12 +90,13 @@ def crosschecks(folder):
             out.append(check(name, f"within {CROSS_LIMIT:.0%}", "not measured",
                              False, e.get("error") or "the benchmark or the loop did not run"))
             continue
-        alone, suite = results.median(e["ns_per_call"]), results.center(b.forks)
+        sa = results.Standalone.of(b.forks, e["ns_per_call"])
         lo, hi = results.center_ci(b.forks)
-        ratio = suite / alone
+        ratio = sa.ratio
         close = abs(ratio - 1) <= CROSS_LIMIT
-        detail = (f"suite {suite:.3g} ns [{lo:.3g}, {hi:.3g}] (raw, loop included); standalone {alone:.3g} ns, "
-                  f"median of {len(e['ns_per_call'])} processes ({e['about']})")
+        detail = (f"fastest process: suite {sa.suite_fast:.3g} ns, standalone {sa.alone_fast:.3g} ns; medians: "
+                  f"suite {sa.suite:.3g} ns [{lo:.3g}, {hi:.3g}] (raw, loop included), standalone {sa.alone:.3g} ns "
+                  f"of {len(e['ns_per_call'])} processes ({sa.median_ratio:.3f}x; {e['about']})")
         if not close and e.get("explanation"):
             detail += f"; differs, explained: {e['explanation']}"
         out.append(check(name, f"within {CROSS_LIMIT:.0%} (or explained)", f"{ratio:.3f}x the standalone loop",

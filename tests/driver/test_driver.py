@@ -272,6 +272,15 @@ class Options(unittest.TestCase):
         names = [line.split("\t")[1] for line in p.stdout.splitlines() if line.startswith("fork")]
         self.assertEqual(Counter(names), {"fake/ok/const": 3, "fake/control/loop": 3})
 
+    def test_a_runtimes_subset_holds_unless_filtered_or_smoke(self):
+        def planned(*args):
+            p = driver(self.tmp, "--runtimes", "fakesub", "--list", *args)
+            self.assertEqual(p.returncode, 0, p.stderr)
+            return {line.split("\t")[1] for line in p.stdout.splitlines() if line.startswith("fork")}
+        self.assertEqual(planned(), {"fakesub/ok/const", "fakesub/control/loop"})
+        self.assertIn("fakesub/ok/warm", planned("--filter", "ok/"))  # --filter says what to measure
+        self.assertIn("fakesub/ok/warm", planned("--smoke"))  # a test runs every loop
+
     def test_first_calls_and_hyperfine_are_spread_among_the_forks(self):
         p = subprocess.run(["/usr/bin/python3", os.path.join(ROOT, "bench", "driver"), "--build-dir", BUILD,
                             "--runtimes-dir", fake_dir(self.tmp), "--out", os.path.join(self.tmp, "out"),

@@ -62,8 +62,9 @@ def planted(benches):
     missed = [x for x in gets if not (flagged[x]["significant"] and flagged[x]["ratio"] > 1)]
     stray = [x for x in others if flagged[x]["significant"]]
     allowed = int(0.05 * len(others))
-    spin = benches.get("c/direct/spin/n:16")
-    cost = f"; spin/n:16 costs {results.center(spin.forks):.1f} ns" if spin and spin.samples else ""
+    pair = dict(pairs)
+    added = [results.center(benches[pair[x]].forks) - results.center(benches[x].forks) for x in gets]
+    cost = f"; the planted cost as measured, median over the gets: {results.median(added):+.1f} ns" if added else ""
     return check(name, f"{len(gets)} of {len(gets)} get benchmarks flagged slower, <= {allowed} of {len(others)} others",
                  f"{len(gets) - len(missed)} of {len(gets)} flagged, {len(stray)} others", not missed and len(stray) <= allowed,
                  ("missed: " + ", ".join(missed) + "; " if missed else "") + ("others flagged: " + ", ".join(stray)

@@ -27,15 +27,16 @@ static kvh_handle h_make(uint32_t gen, unsigned type, uint32_t index1) {
   return (kvh_handle)gen << 32 | (kvh_handle)(type & 0xffu) << 24 | (index1 & 0xffffffu);
 }
 
-static kvh_handle open_env_at(const char *path) {
+static kvh_handle open_env_sized(const char *path, uint64_t map_size) {
   kv_options o = KV_OPTIONS_INIT;
   o.durability = KV_DURABLE_NOSYNC;
-  o.map_size = 16u << 20;
+  o.map_size = map_size;
   kvh_handle env = KVH_NULL;
   int rc = kvh_env_open(&env, path, &o);
   if (rc != KV_OK) t_fail(__FILE__, __LINE__, "kvh_env_open(%s): %s", path, kv_err_name(rc));
   return env;
 }
+static kvh_handle open_env_at(const char *path) { return open_env_sized(path, 16u << 20); }
 static kvh_handle open_env(void) { return open_env_at(t_path("db")); }
 
 static void put_one(kvh_handle env, const char *k, const char *v) {
@@ -813,7 +814,12 @@ static void *shared_worker(void *arg) {
 }
 
 static void test_env_shared_by_threads(void) {
-  kvh_handle env = open_env();
+  /* 6000 write transactions, one per put, while the other threads read: LMDB reuses a freed page
+   * only once no reader can still see it, so a thread descheduled inside a read keeps every page
+   * freed since then in use (copy-on-write: a few pages per commit). On a loaded machine 16 MiB
+   * filled up (KV_E_MAP_FULL at op 1039 of one thread); the map is address space, not disk, so
+   * give the worst case room: 6000 commits of 4 pages each is 94 MiB. */
+  kvh_handle env = open_env_sized(t_path("db"), (uint64_t)256 << 20);
   T_CHECK();
   shared_ctx ctx[SHARED_THREADS];
   pthread_t th[SHARED_THREADS];

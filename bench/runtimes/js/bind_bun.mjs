@@ -5,6 +5,7 @@
 //                their address on each call) and kv_txn* as a number
 //   ffi-handle   kv_handle.h: the same calls with a 64-bit handle ("u64", passed as a BigInt):
 //                the case that leaves the small-integer path
+//   ffi-marshal  kv_marshal.h: kvm_call with "ptr" requests and responses (dlopen.mjs)
 // The scan's upcall is a JSCallback (a "function" parameter) in both.
 import { dlopen, JSCallback } from "bun:ffi";
 import { libcClocks, makeBindings } from "./dlopen.mjs";
@@ -12,6 +13,7 @@ import { libcClocks, makeBindings } from "./dlopen.mjs";
 export { prepareFirstCall } from "./dlopen.mjs";
 
 const FFI = makeBindings({
+  name: "ffi",
   open: (symbols) => dlopen(process.env.KV_LIBRARY, symbols),
   words: { buf: "ptr", fn: "function" },
   declare: (args, returns) => ({ args, returns }),
@@ -27,7 +29,7 @@ export function engine() {
   const libc = dlopen("libc.so.6", { clock_gettime: { args: ["i32", "ptr"], returns: "i32" } });
   return {
     runtime: "bun",
-    mechanisms: FFI.mechanisms("ffi", "ffi-handle"),
+    mechanisms: FFI.mechanisms(),
     clock: libcClocks(libc.symbols.clock_gettime),
     hello: () => [["runtime_name", `Bun (${process.execPath})`], ["runtime_version", Bun.version],
       ["runtime_flags", `bun run ${process.env.FFIBENCH_JS_FLAGS ?? ""}`.trim()],
@@ -37,4 +39,4 @@ export function engine() {
   };
 }
 
-export const firstCallMain = (mech, now) => FFI.firstCall(mech, now, "ffi", "ffi-handle");
+export const firstCallMain = (mech, now) => FFI.firstCall(mech, now);

@@ -5,12 +5,14 @@
 //                   (opaque kv_txn*) parameters: the signatures Deno compiles to a V8 fast call
 //   dlopen-handle   kv_handle.h: the same calls with a 64-bit handle ("u64", passed as a BigInt):
 //                   the case that leaves the small-integer path
+//   dlopen-marshal  kv_marshal.h: kvm_call with "buffer" requests and responses (dlopen.mjs)
 // The scan's upcall is a Deno.UnsafeCallback (a "function" parameter) in both.
 import { libcClocks, makeBindings } from "./dlopen.mjs";
 
 export { prepareFirstCall } from "./dlopen.mjs";
 
 const FFI = makeBindings({
+  name: "dlopen",
   open: (symbols) => Deno.dlopen(Deno.env.get("KV_LIBRARY"), symbols),
   words: { buf: "buffer", ptr: "pointer", fn: "function" },
   declare: (parameters, result) => ({ parameters, result }),
@@ -26,7 +28,7 @@ export function engine() {
   const libc = Deno.dlopen("libc.so.6", { clock_gettime: { parameters: ["i32", "buffer"], result: "i32" } });
   return {
     runtime: "deno",
-    mechanisms: FFI.mechanisms("dlopen", "dlopen-handle"),
+    mechanisms: FFI.mechanisms(),
     clock: libcClocks(libc.symbols.clock_gettime),
     hello: () => [["runtime_name", `Deno (${Deno.execPath()})`], ["runtime_version", Deno.version.deno],
       ["runtime_flags", `deno run ${Deno.env.get("FFIBENCH_JS_FLAGS") ?? ""}`.trim()],
@@ -36,4 +38,4 @@ export function engine() {
   };
 }
 
-export const firstCallMain = (mech, now) => FFI.firstCall(mech, now, "dlopen", "dlopen-handle");
+export const firstCallMain = (mech, now) => FFI.firstCall(mech, now);

@@ -1,13 +1,16 @@
 // dlopen.mjs — what Deno's and Bun's bindings share. Both FFIs open libkv from the same signature
-// table (common.mjs) written in their own words, hand 64-bit out-parameters back as BigInts, and
+// tables (common.mjs) written in their own words, hand 64-bit out-parameters back as BigInts, and
 // take a JavaScript function as the scan's callback; only the words, the pointer type and the
 // callback's class differ, and each bind_<engine>.mjs says those (makeBindings's ffi argument).
 import {
-  Binding, C_FUNCTIONS, cstr, ffiSignature, ffiSymbols, firstCall, H_FUNCTIONS, makeOptions, SCAN_FUNCTION,
+  Binding, C_FUNCTIONS, cstr, ffiSignature, ffiSymbols, firstCall, H_FUNCTIONS, M_FUNCTIONS, makeOptions,
+  marshalFirstAdd, SCAN_FUNCTION,
 } from "./common.mjs";
 
 /**
- * The two mechanisms of one dlopen-style FFI. ffi:
+ * The three mechanisms of one dlopen-style FFI: NAME (kv.h), NAME-handle (kv_handle.h) and
+ * NAME-marshal (kv_marshal.h). ffi:
+ *   name                  the mechanisms' name (dlopen, ffi)
  *   open(symbols)         the library object of libkv ($KV_LIBRARY) with those symbols
  *   words, declare        ffiSymbols's vocabulary: the FFI's type names and its declaration shape
  *   pointer(bigint)       an opaque pointer (kv_env*, kv_txn*) as the FFI passes it
@@ -17,6 +20,7 @@ import {
 export function makeBindings(ffi) {
   const C_SYMBOLS = ffiSymbols(C_FUNCTIONS, ffi.words, ffi.declare);
   const H_SYMBOLS = ffiSymbols(H_FUNCTIONS, ffi.words, ffi.declare);
+  const M_SYMBOLS = ffiSymbols(M_FUNCTIONS, ffi.words, ffi.declare);
   const SCAN_FN = ffiSignature(SCAN_FUNCTION, ffi.words, ffi.declare);
 
   class Base extends Binding {
@@ -79,8 +83,8 @@ export function makeBindings(ffi) {
 
   /** kv_handle.h: 64-bit handles, passed as BigInts. */
   class Handle extends Base {
-    constructor(abi) {
-      super(abi, H_SYMBOLS, "kvh");
+    constructor(abi, symbols = H_SYMBOLS) {
+      super(abi, symbols, "kvh");
       this.shape = "handle";
     }
 
@@ -89,28 +93,44 @@ export function makeBindings(ffi) {
     }
   }
 
-  const mechanism = (Cls) => ({
-    shape: Cls === Handle ? "handle" : "c",
+  /** kv_marshal.h: kvm_call alone in the loops; the environment and transactions, the handles the
+   *  marshal ABI shares, opened (untimed) with kvh_*. */
+  class Marshal extends Handle {
+    constructor(abi) {
+      super(abi, { ...H_SYMBOLS, ...M_SYMBOLS });
+      this.shape = "marshal";
+      this.f = { call: this.s.kvm_call };
+    }
+  }
+
+  const mechanism = (Cls, shape) => ({
+    shape,
     primary: Cls === Pointer,
     open(db, abi) {
       return new Cls(abi).init(db);
     },
   });
 
+  const handleName = `${ffi.name}-handle`, marshalName = `${ffi.name}-marshal`;
   return {
-    /** {pointerName: the kv.h mechanism, handleName: the kv_handle.h one}, for engine(). */
-    mechanisms: (pointerName, handleName) => ({ [pointerName]: mechanism(Pointer), [handleName]: mechanism(Handle) }),
-    /** first-call MECH: libkv opened with kv_add (or kvh_add) alone, then two calls. */
-    firstCall(mech, now, pointerName, handleName) {
+    /** The mechanisms, for engine(). */
+    mechanisms: () => ({
+      [ffi.name]: mechanism(Pointer, "c"),
+      [handleName]: mechanism(Handle, "handle"),
+      [marshalName]: mechanism(Marshal, "marshal"),
+    }),
+    /** first-call MECH: libkv opened with kv_add (kvh_add, kvm_call) alone, then two calls. */
+    firstCall(mech, now) {
       const load = () => {
-        if (mech === pointerName) {
+        if (mech === ffi.name) {
           const add = ffi.open({ kv_add: C_SYMBOLS.kv_add }).symbols.kv_add;
           return [() => add(2, 3), 5];
         }
         if (mech === handleName) {
           const add = ffi.open({ kvh_add: H_SYMBOLS.kvh_add }).symbols.kvh_add, sum = new Int32Array(1);
-          return [() => add(0n, 2, 3, sum), badHandle];
+          return [() => add(0n, 2, 3, sum), firstCallAbi.KV_E_BAD_HANDLE]; // kvh_add on KVH_NULL
         }
+        if (mech === marshalName) return marshalFirstAdd(firstCallAbi, ffi.open(M_SYMBOLS).symbols.kvm_call);
         throw new Error(`no mechanism ${mech}`);
       };
       firstCall(mech, load, now);
@@ -118,10 +138,11 @@ export function makeBindings(ffi) {
   };
 }
 
-// kvh_add on KVH_NULL answers KV_E_BAD_HANDLE: read from kv_abi.json before the clock starts.
-let badHandle = null;
+// The first call's constants (KV_E_BAD_HANDLE, the marshal ABI's): read from kv_abi.json before the
+// clock starts.
+let firstCallAbi = null;
 export function prepareFirstCall(abi) {
-  badHandle = abi.KV_E_BAD_HANDLE;
+  firstCallAbi = abi;
 }
 
 /** The clocks from libc's clock_gettime(id, int64[2]) through the FFI: integer ns as BigInts (the

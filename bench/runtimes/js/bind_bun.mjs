@@ -19,6 +19,7 @@ const FFI = makeBindings({
   declare: (args, returns) => ({ args, returns }),
   pointer: (address) => Number(address),
   nul: 0,
+  usize: (n) => n,
   callback(signature, fn) {
     const cb = new JSCallback(fn, signature);
     return [cb, cb.ptr];

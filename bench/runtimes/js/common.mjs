@@ -226,8 +226,8 @@ export const loops = {
 
   noop(b, n) {
     if (b.shape === "marshal") {
-      const call = b.f.call, req = b.request(b.abi.KVM_OP_NOOP, b.abi.KVM_HEADER_SIZE), [resp] = b.response(), lenp = b.lenp;
-      const reqLen = req.length, cap = b.abi.KVM_STATUS_SIZE; // NOOP: the header -> the status alone
+      const call = b.f.call, req = b.request(b.abi.KVM_OP_NOOP, b.abi.KVM_HEADER_SIZE), [resp, , lenp] = b.response();
+      const reqLen = b.usize(req.length), cap = b.usize(b.abi.KVM_STATUS_SIZE); // NOOP: header -> status
       let bad = 0;
       for (let i = 0; i < n; i++) bad |= call(req, reqLen, resp, cap, lenp); // the status
       if (bad) throw fail("kvm_call NOOP", bad);
@@ -252,8 +252,8 @@ export const loops = {
     const want = x + n;
     if (b.shape === "marshal") {
       // ADD: request [version, op, i32 a, i32 b], response [i32 status, i32 sum] (PROTOCOL.md 5.1)
-      const A = b.abi.KVM_HEADER_SIZE, call = b.f.call, req = b.request(b.abi.KVM_OP_ADD, A + 8), reqLen = req.length;
-      const [resp, words] = b.response(), cap = b.abi.KVM_STATUS_SIZE + 4, lenp = b.lenp; // words: resp's i32s
+      const A = b.abi.KVM_HEADER_SIZE, call = b.f.call, req = b.request(b.abi.KVM_OP_ADD, A + 8), reqLen = b.usize(req.length);
+      const [resp, words, lenp] = b.response(), cap = b.usize(b.abi.KVM_STATUS_SIZE + 4); // words: resp's i32s
       const args = new DataView(req.buffer, req.byteOffset, req.byteLength);
       args.setInt32(A + 4, 1, true); // b
       for (let i = 0; i < n; i++) {
@@ -298,8 +298,8 @@ export const loops = {
       // GET: request [version, op, handle txn, u32 K, key], response [i32 status, u32 V, value]
       // (PROTOCOL.md 5.4); the key copied into the request each call, as the C marshal row does.
       const A = b.abi.KVM_HEADER_SIZE, KEY_AT = A + 12, keys = tables().keys;
-      const call = b.f.call, req = b.request(b.abi.KVM_OP_GET, KEY_AT + KEY_LEN), reqLen = req.length, lenp = b.lenp;
-      const [resp, words] = b.response(), cap = b.abi.KVM_STATUS_SIZE + 4 + VAL_LEN;
+      const call = b.f.call, req = b.request(b.abi.KVM_OP_GET, KEY_AT + KEY_LEN), reqLen = b.usize(req.length);
+      const [resp, words, lenp] = b.response(), cap = b.usize(b.abi.KVM_STATUS_SIZE + 4 + VAL_LEN);
       const head = new DataView(req.buffer, req.byteOffset, req.byteLength);
       head.setBigUint64(A, b.txn, true);
       head.setUint32(A + 8, KEY_LEN, true);
@@ -567,6 +567,12 @@ export function firstCall(mech, load, now) {
   write(`${t1 - t0} ${t2 - t1} ${t3 - t2}\n`);
 }
 
+/** [a response buffer of cap bytes, its i32 words, an 8-byte resp_len], Uint8Arrays to pass. */
+function marshalBuffers(cap) {
+  const resp = new Uint8Array((cap + 3) & ~3);
+  return [resp, new Int32Array(resp.buffer), new Uint8Array(8)];
+}
+
 /** A marshal ABI request of len bytes for op, its header (KVM_VERSION, op) written. */
 export function kvmRequest(abi, op, len) {
   const req = new Uint8Array(len);
@@ -577,12 +583,13 @@ export function kvmRequest(abi, op, len) {
 
 /** first-call MECH of a marshal mechanism: load's [call, want] for kvm_call (call) with the request
  *  ADD 2 3, made here, where the caller's clock is running (a program's first call writes one too). */
-export function marshalFirstAdd(abi, call) {
-  const A = abi.KVM_HEADER_SIZE, req = kvmRequest(abi, abi.KVM_OP_ADD, A + 8), resp = new Int32Array(2), lenp = new BigUint64Array(1);
+export function marshalFirstAdd(abi, call, usize = (n) => n) {
+  const A = abi.KVM_HEADER_SIZE, req = kvmRequest(abi, abi.KVM_OP_ADD, A + 8), [resp, words, lenp] = marshalBuffers(8);
   const args = new DataView(req.buffer);
   args.setInt32(A, 2, true);
   args.setInt32(A + 4, 3, true);
-  return [() => call(req, req.length, resp, resp.byteLength, lenp) || resp[1], 5]; // status, or the sum
+  const reqLen = usize(req.length), cap = usize(resp.length);
+  return [() => call(req, reqLen, resp, cap, lenp) || words[1], 5]; // status, or the sum
 }
 
 /** What every mechanism's binding shares. A subclass sets shape ("c", "handle" or "marshal"), f
@@ -628,6 +635,11 @@ export class Binding {
     throw new Error(`no buffer kind ${kind}`);
   }
 
+  /** A size_t argument as the FFI's fast path takes it (Deno: a BigInt; the others: a number). */
+  usize(n) {
+    return n;
+  }
+
   /** The marshal ABI's request for op, len bytes, its header (version, op) written: made once. */
   request(op, len) {
     const k = `kvm:${op}:${len}`;
@@ -636,12 +648,11 @@ export class Binding {
     return r;
   }
 
-  /** The marshal ABI's response buffer (room for a GET of a value) and its i32 words: made once. */
+  /** The marshal ABI's buffers, made once: [the response (room for a GET of a value), its i32
+   *  words, the size_t resp_len]. Both passed as Uint8Arrays, the typed array every FFI takes on its
+   *  fastest path (under Deno, another kind costs ~35 ns a call); the loops do not read resp_len. */
   response() {
-    if (!this.resp) {
-      const bytes = new Uint8Array(this.abi.KVM_STATUS_SIZE + 4 + VAL_LEN + 3);
-      this.resp = [bytes, new Int32Array(bytes.buffer, 0, bytes.length >> 2)];
-    }
+    this.resp ??= marshalBuffers(this.abi.KVM_STATUS_SIZE + 4 + VAL_LEN);
     return this.resp;
   }
 

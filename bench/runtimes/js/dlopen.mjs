@@ -15,6 +15,7 @@ import {
  *   words, declare        ffiSymbols's vocabulary: the FFI's type names and its declaration shape
  *   pointer(bigint)       an opaque pointer (kv_env*, kv_txn*) as the FFI passes it
  *   nul                   NULL as the FFI passes it
+ *   usize(number)         a size_t argument as the FFI's fast path takes it
  *   callback(sig, fn)     [an object to keep alive, the native function pointer]
  */
 export function makeBindings(ffi) {
@@ -32,6 +33,10 @@ export function makeBindings(ffi) {
       this.f = { noop: fn("noop"), add: fn("add"), get: fn("get"), put: fn("put"), scan: fn("scan"), batch: fn("get_batch") };
       this.prefix = prefix;
       this.nul = ffi.nul;
+    }
+
+    usize(n) {
+      return ffi.usize(n);
     }
 
     callback(onRecord) {
@@ -130,7 +135,7 @@ export function makeBindings(ffi) {
           const add = ffi.open({ kvh_add: H_SYMBOLS.kvh_add }).symbols.kvh_add, sum = new Int32Array(1);
           return [() => add(0n, 2, 3, sum), firstCallAbi.KV_E_BAD_HANDLE]; // kvh_add on KVH_NULL
         }
-        if (mech === marshalName) return marshalFirstAdd(firstCallAbi, ffi.open(M_SYMBOLS).symbols.kvm_call);
+        if (mech === marshalName) return marshalFirstAdd(firstCallAbi, ffi.open(M_SYMBOLS).symbols.kvm_call, ffi.usize);
         throw new Error(`no mechanism ${mech}`);
       };
       firstCall(mech, load, now);

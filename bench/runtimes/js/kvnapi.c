@@ -58,21 +58,20 @@ static int size_(napi_env env, napi_value v, size_t *n) {
   return 1;
 }
 
-/* The memory of a TypedArray (or Buffer), or NULL for null/undefined. */
+/* The memory of a TypedArray (or Buffer), or NULL for null/undefined: the typed array is asked for
+ * first, so a buffer argument costs one N-API call (only what is not one is asked its type). */
 static int buf_(napi_env env, napi_value v, void **data, size_t *bytes) {
-  napi_valuetype t;
-  napi_typeof(env, v, &t);
-  if (t == napi_null || t == napi_undefined) {
-    *data = NULL;
-    *bytes = 0;
+  napi_typedarray_type tt;
+  size_t len;
+  if (napi_get_typedarray_info(env, v, &tt, &len, data, NULL, NULL) == napi_ok) {
+    static const size_t width[] = {1, 1, 1, 2, 2, 4, 4, 4, 8, 8, 8};
+    *bytes = len * (tt <= napi_biguint64_array ? width[tt] : 1);
     return 1;
   }
-  napi_typedarray_type tt;
-  size_t len, off;
-  napi_value ab;
-  if (napi_get_typedarray_info(env, v, &tt, &len, data, &ab, &off) != napi_ok) return 0;
-  static const size_t width[] = {1, 1, 1, 2, 2, 4, 4, 4, 8, 8, 8};
-  *bytes = len * (tt <= napi_biguint64_array ? width[tt] : 1);
+  napi_valuetype t;
+  if (napi_typeof(env, v, &t) != napi_ok || (t != napi_null && t != napi_undefined)) return 0;
+  *data = NULL;
+  *bytes = 0;
   return 1;
 }
 

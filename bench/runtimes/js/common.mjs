@@ -263,9 +263,9 @@ export const loops = {
         x = words[1]; // the sum, after the status
       }
     } else if (b.shape === "handle") {
-      const env = b.env, sum = b.sum;
+      const env = b.env, sump = b.sump, sum = b.sum;
       for (let i = 0; i < n; i++) {
-        const rc = add(env, x, 1, sum); // each call takes the previous result (mode:latency)
+        const rc = add(env, x, 1, sump); // each call takes the previous result (mode:latency)
         if (rc) throw fail("kvh_add", rc);
         x = sum[0];
       }
@@ -280,9 +280,9 @@ export const loops = {
     const add = b.f.add;
     let acc = 0; // independent calls, results summed (u32 wrap, as the C loop)
     if (b.shape === "handle") {
-      const env = b.env, sum = b.sum;
+      const env = b.env, sump = b.sump, sum = b.sum;
       for (let i = 0; i < n; i++) {
-        const rc = add(env, i | 0, 1, sum);
+        const rc = add(env, i | 0, 1, sump);
         acc = (acc + (rc === 0 ? sum[0] : 0x40000000)) >>> 0;
       }
     } else {
@@ -316,11 +316,11 @@ export const loops = {
       return;
     }
     const get = b.f.get, txn = b.txn, lenp = b.lenp, len = b.lenView, keys = tables().keys;
-    const buf = kind ? b.bufOf(kind, VAL_LEN) : b.out(VAL_LEN);
+    const klen = b.usize(KEY_LEN), cap = b.usize(VAL_LEN), buf = kind ? b.bufOf(kind, VAL_LEN) : b.out(VAL_LEN);
     const v = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
     let i = b.chain;
     for (let k = 0; k < n; k++) {
-      const rc = get(txn, keys[i], KEY_LEN, buf, VAL_LEN, lenp);
+      const rc = get(txn, keys[i], klen, buf, cap, lenp);
       if (rc) throw fail("get", rc);
       if (len[0] !== VAL_LEN || v.getUint32(4, true) !== i) throw new WrongAnswer(`get: key ${i} answered record ${v.getUint32(4, true)}`);
       i = v.getUint32(0, true); // the next key comes out of the value just read (mode:latency)
@@ -330,11 +330,12 @@ export const loops = {
 
   getThroughput(b, n) {
     const get = b.f.get, txn = b.txn, lenp = b.lenp, len = b.lenView, t = tables(), keys = t.keys, order = t.order;
-    const buf = b.out(VAL_LEN), v = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+    const klen = b.usize(KEY_LEN), cap = b.usize(VAL_LEN), buf = b.out(VAL_LEN);
+    const v = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
     let at = b.chain;
     for (let k = 0; k < n; k++) {
       const i = order[at++ % KEYS];
-      const rc = get(txn, keys[i], KEY_LEN, buf, VAL_LEN, lenp);
+      const rc = get(txn, keys[i], klen, buf, cap, lenp);
       if (rc) throw fail("get", rc);
       if (len[0] !== VAL_LEN || v.getUint32(4, true) !== i) throw new WrongAnswer(`get: key ${i} answered record ${v.getUint32(4, true)}`);
     }
@@ -343,10 +344,10 @@ export const loops = {
 
   getMiss(b, n) {
     const get = b.f.get, txn = b.txn, lenp = b.lenp, miss = tables().miss, buf = b.out(VAL_LEN);
-    const want = b.abi.KV_E_NOT_FOUND;
+    const klen = b.usize(KEY_LEN), cap = b.usize(VAL_LEN), want = b.abi.KV_E_NOT_FOUND;
     let at = b.chain;
     for (let k = 0; k < n; k++) {
-      const rc = get(txn, miss[at++ % MISS_KEYS], KEY_LEN, buf, VAL_LEN, lenp);
+      const rc = get(txn, miss[at++ % MISS_KEYS], klen, buf, cap, lenp);
       if (rc !== want) throw new WrongAnswer(`get_miss: engine returned ${rc}, not KV_E_NOT_FOUND`);
     }
     b.chain = at;
@@ -354,11 +355,11 @@ export const loops = {
 
   put(b, n, kind) {
     const put = b.f.put, keys = tables().putKeys;
-    const value = kind ? b.bufOf(kind, VAL_LEN) : b.out(VAL_LEN);
+    const value = kind ? b.bufOf(kind, VAL_LEN) : b.out(VAL_LEN), klen = b.usize(KEY_LEN), vlen = b.usize(VAL_LEN);
     value.fill(0x5a);
     let done = b.done;
     for (let k = 0; k < n; k++) {
-      const rc = put(b.txn, keys[done % PUT_KEYS], KEY_LEN, value, VAL_LEN);
+      const rc = put(b.txn, keys[done % PUT_KEYS], klen, value, vlen);
       if (rc) throw fail("put", rc);
       done++;
       if (done % PUT_EVERY === 0) { // commit every 100 puts (no-sync), as the C suite does
@@ -371,9 +372,9 @@ export const loops = {
 
   getBytes(b, n, size) {
     const get = b.f.get, txn = b.txn, lenp = b.lenp, len = b.lenView;
-    const key = bytesKey(size), klen = key.length, buf = b.out(size);
+    const key = bytesKey(size), klen = b.usize(key.length), cap = b.usize(size), buf = b.out(size);
     for (let k = 0; k < n; k++) {
-      const rc = get(txn, key, klen, buf, size, lenp);
+      const rc = get(txn, key, klen, buf, cap, lenp);
       if (rc) throw fail("get bytes", rc);
       if (len[0] !== size) throw new WrongAnswer(`get bytes:${size}: length ${len[0]}`);
     }
@@ -381,10 +382,10 @@ export const loops = {
 
   scan(b, n) {
     const scan = b.f.scan, txn = b.txn, cb = b.cb, st = b.scanState, countp = b.lenp, count = b.lenView;
-    const keys = tables().keys, lo = keys[0], hi = keys[SCAN_RECORDS], nul = b.nul;
+    const keys = tables().keys, lo = keys[0], hi = keys[SCAN_RECORDS], nul = b.nul, klen = b.usize(KEY_LEN);
     for (let k = 0; k < n; k++) {
       st[0] = st[1] = 0;
-      const rc = scan(txn, lo, KEY_LEN, hi, KEY_LEN, cb, nul, countp);
+      const rc = scan(txn, lo, klen, hi, klen, cb, nul, countp);
       if (rc) throw fail("scan", rc);
       if (st[0] !== SCAN_RECORDS || count[0] !== SCAN_RECORDS || st[1]) {
         throw new WrongAnswer(`scan: ${st[0]} upcalls, ${count[0]} counted, ${st[1]} bad`);
@@ -396,14 +397,15 @@ export const loops = {
     const batch = b.f.batch, txn = b.txn, t = tables(), packed = t.orderPacked, order = t.order;
     const buf = b.out(size * VAL_LEN), v = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
     const keys = b.out(size * KEY_LEN, "keys"), keyLens = b.sizes(size), valLens = b.sizes(size, "vals");
-    const foundp = b.lenp, found = b.lenView;
+    const foundp = b.lenp, found = b.lenView, count = b.usize(size), cap = b.usize(size * VAL_LEN);
+    const keyLensp = new Uint8Array(keyLens.buffer), valLensp = new Uint8Array(valLens.buffer); // passed as bytes
     keyLens.fill(BigInt(KEY_LEN));
     let c = b.chain;
     for (let k = 0; k < n; k++) {
       const start = c % KEYS;
       c += size;
       keys.set(packed.subarray(start * KEY_LEN, (start + size) * KEY_LEN)); // the C suite's memcpy
-      const rc = batch(txn, size, keys, keyLens, buf, size * VAL_LEN, valLens, foundp);
+      const rc = batch(txn, count, keys, keyLensp, buf, cap, valLensp, foundp);
       if (rc) throw fail("batch", rc);
       if (found[0] !== size || v.getUint32(4, true) !== order[start]) throw new WrongAnswer(`batch/n:${size}: found ${found[0]}`);
     }
@@ -602,9 +604,13 @@ export class Binding {
     this.txn = null;
     this.chain = this.done = 0;
     this.buffers = new Map();
-    this.lenp = new BigUint64Array(1); // a size_t out-parameter
+    // Out-parameters are passed as Uint8Arrays, the typed array every FFI takes on its fastest path
+    // (Deno's fast call takes no other: an Int32Array or a BigUint64Array costs ~35 ns a call), and
+    // read through a view of their bytes.
+    this.lenp = new Uint8Array(8); // a size_t out-parameter
     this.lenView = new Uint32Array(this.lenp.buffer); // its low word (little-endian; lengths < 2^32)
-    this.sum = new Int32Array(1); // kvh_add's int out-parameter
+    this.sump = new Uint8Array(4); // kvh_add's int out-parameter
+    this.sum = new Int32Array(this.sump.buffer);
     this.resp = null; // the marshal ABI's response buffer (response())
   }
 
@@ -635,7 +641,8 @@ export class Binding {
     throw new Error(`no buffer kind ${kind}`);
   }
 
-  /** A size_t argument as the FFI's fast path takes it (Deno: a BigInt; the others: a number). */
+  /** A size_t argument as the FFI's fast path takes it (Deno: a BigInt; the others: a number).
+   *  The loops convert their sizes once, before the loop. */
   usize(n) {
     return n;
   }

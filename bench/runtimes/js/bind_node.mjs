@@ -5,11 +5,14 @@
 //   napi-handle    the same addon's kv_handle.h functions: 64-bit handles as BigInts
 //   koffi          koffi 3 (package-lock.json) on kv.h: opaque pointers, typed arrays for void*
 //   koffi-handle   koffi on kv_handle.h: uint64_t handles as BigInts
+//   napi-marshal   the addon's mcall: kvm_call (kv_marshal.h) on typed arrays, the status returned
+//   koffi-marshal  koffi's kvm_call, declared from common.mjs's M_FUNCTIONS
+// The marshal mechanisms open their environment and transactions with the handle ABI (untimed).
 // get and put also run with a Node Buffer (/buf:buffer) beside the default Uint8Array.
 import { createRequire } from "node:module";
 import * as path from "node:path";
 import process from "node:process";
-import { Binding, firstCall, makeOptions, cstr } from "./common.mjs";
+import { Binding, cstr, ffiSignature, firstCall, M_FUNCTIONS, makeOptions, marshalFirstAdd } from "./common.mjs";
 
 const require = createRequire(import.meta.url);
 const OUT = () => process.env.FFIBENCH_JS_OUT ?? path.join(process.env.KV_BUILD_DIR, "runtimes", "js");
@@ -66,11 +69,23 @@ class NapiHandle extends Napi {
   closeEnv() { this.a.henvClose(this.env); }
 }
 
+class NapiMarshal extends NapiHandle {
+  constructor(abi) {
+    super(abi);
+    this.shape = "marshal";
+    this.f = { call: this.a.mcall };
+  }
+}
+
+// koffi's words for common.mjs's signature tables; (name, result, parameters) is lib.func's form.
+const KOFFI_WORDS = { buf: "void *", ptr: "void *", usize: "size_t", i32: "int" };
+const koffiFunc = (lib, table, name) => lib.func(name, ...ffiSignature(table[name], KOFFI_WORDS, (params, result) => [result, params]));
+
 // koffi: buffers and size_t out-parameters as void* (koffi passes a typed array's memory).
-function koffiLib(handle) {
+function koffiLib(handle, marshal) {
   const koffi = koffiModule();
   const lib = koffi.load(process.env.KV_LIBRARY);
-  const scanFn = koffi.proto(`int kv_scan_fn_${handle ? "h" : "p"}(const void *key, size_t key_len, const void *val, size_t val_len, void *payload)`);
+  const scanFn = koffi.proto(`int kv_scan_fn_${marshal ? "m" : handle ? "h" : "p"}(const void *key, size_t key_len, const void *val, size_t val_len, void *payload)`);
   const T = handle ? "uint64_t" : "void *";
   const fn = (sig) => lib.func(sig);
   const f = {
@@ -87,18 +102,20 @@ function koffiLib(handle) {
     batch: fn(`int ${handle ? "kvh" : "kv"}_get_batch(${T} txn, size_t n, const void *keys, const void *key_lens, void *buf, size_t cap, void *val_lens, void *found)`),
   };
   if (!handle) f.txnFree = fn("void kv_txn_free(void *txn)");
+  if (marshal) f.call = koffiFunc(lib, M_FUNCTIONS, "kvm_call");
   return { koffi, f, scanFn };
 }
 
 class Koffi extends NodeBinding {
-  constructor(abi, handle = false) {
+  /** shape: "c" (kv.h), "handle" (kv_handle.h) or "marshal" (kvm_call; kv_handle.h untimed). */
+  constructor(abi, shape = "c") {
     super(abi);
-    const { koffi, f, scanFn } = koffiLib(handle);
+    const { koffi, f, scanFn } = koffiLib(shape !== "c", shape === "marshal");
     this.k = koffi;
     this.s = f;
     this.scanFn = scanFn;
-    this.shape = handle ? "handle" : "c";
-    this.f = { noop: f.noop, add: f.add, get: f.get, put: f.put, scan: f.scan, batch: f.batch };
+    this.shape = shape;
+    this.f = shape === "marshal" ? { call: f.call } : { noop: f.noop, add: f.add, get: f.get, put: f.put, scan: f.scan, batch: f.batch };
     this.nul = null;
   }
   callback(onRecord) {
@@ -113,7 +130,7 @@ class Koffi extends NodeBinding {
   }
   unbox(out) {
     // A handle is the BigInt itself; a pointer is turned back into one of koffi's pointer values.
-    return this.shape === "handle" ? out[0] : this.k.decode(out, "void *");
+    return this.shape === "c" ? this.k.decode(out, "void *") : out[0];
   }
   beginTxn(write) {
     const out = new BigUint64Array(1);
@@ -132,6 +149,7 @@ class Koffi extends NodeBinding {
 export function engine() {
   const a = addon();
   const mk = (make, shape) => ({ shape, primary: shape === "c", bufs: ["buffer"], open: (db, abi) => make(abi).init(db) });
+  const koffi = (shape) => mk((abi) => new Koffi(abi, shape), shape);
   const CLOCK_MONOTONIC = 1, CLOCK_THREAD_CPUTIME_ID = 3; // <time.h> (Linux), not libkv's
   const clock = a.clock;
   let koffiVersion = "";
@@ -141,8 +159,10 @@ export function engine() {
     mechanisms: {
       napi: mk((abi) => new Napi(abi), "c"),
       "napi-handle": mk((abi) => new NapiHandle(abi), "handle"),
-      koffi: mk((abi) => new Koffi(abi), "c"),
-      "koffi-handle": mk((abi) => new Koffi(abi, true), "handle"),
+      "napi-marshal": mk((abi) => new NapiMarshal(abi), "marshal"),
+      koffi: koffi("c"),
+      "koffi-handle": koffi("handle"),
+      "koffi-marshal": koffi("marshal"),
     },
     clock: { wall: () => clock(CLOCK_MONOTONIC), cpu: () => clock(CLOCK_THREAD_CPUTIME_ID) },
     hello: () => [["runtime_name", `Node.js (${process.execPath})`], ["runtime_version", process.versions.node],
@@ -153,21 +173,25 @@ export function engine() {
   };
 }
 
-let badHandle = null;
+let fcAbi = null; // kv_abi.json's constants, read before the clock starts
 export function prepareFirstCall(abi) {
-  badHandle = abi.KV_E_BAD_HANDLE; // kvh_add on KVH_NULL answers it
+  fcAbi = abi;
   OUT(); // resolve paths before the clock starts
 }
 
 export function firstCallMain(mech, now) {
   const load = () => {
     if (mech === "napi") { const a = addon(); return [() => a.add(2, 3), 5]; }
-    if (mech === "napi-handle") { const a = addon(), s = new Int32Array(1); return [() => a.hadd(0n, 2, 3, s), badHandle]; }
-    if (mech === "koffi" || mech === "koffi-handle") {
+    // kvh_add on KVH_NULL answers KV_E_BAD_HANDLE
+    if (mech === "napi-handle") { const a = addon(), s = new Int32Array(1); return [() => a.hadd(0n, 2, 3, s), fcAbi.KV_E_BAD_HANDLE]; }
+    if (mech === "napi-marshal") return marshalFirstAdd(fcAbi, addon().mcall);
+    if (mech.startsWith("koffi")) {
       const koffi = koffiModule(), lib = koffi.load(process.env.KV_LIBRARY);
       if (mech === "koffi") { const add = lib.func("int kv_add(int a, int b)"); return [() => add(2, 3), 5]; }
+      if (mech === "koffi-marshal") return marshalFirstAdd(fcAbi, koffiFunc(lib, M_FUNCTIONS, "kvm_call"));
+      if (mech !== "koffi-handle") throw new Error(`no mechanism ${mech}`);
       const add = lib.func("int kvh_add(uint64_t env, int a, int b, void *sum)"), s = new Int32Array(1);
-      return [() => add(0n, 2, 3, s), badHandle];
+      return [() => add(0n, 2, 3, s), fcAbi.KV_E_BAD_HANDLE];
     }
     throw new Error(`no mechanism ${mech}`);
   };

@@ -42,6 +42,12 @@ export const H_FUNCTIONS = {
   kvh_get_batch: [["u64", "usize", "buf", "buf", "buf", "usize", "buf", "buf"], "i32"],
 };
 
+// The marshal ABI (kv_marshal.h): one entry point, kvm_call(req, req_len, resp, resp_cap, &resp_len).
+// Its environments and transactions are the handle ABI's (H_FUNCTIONS opens them).
+export const M_FUNCTIONS = {
+  kvm_call: [["buf", "usize", "buf", "usize", "buf"], "i32"],
+};
+
 // The scan callback's signature: (key, key_len, value, value_len, ctx) -> continue?
 export const SCAN_FUNCTION = [["ptr", "usize", "ptr", "usize", "ptr"], "i32"];
 
@@ -175,22 +181,31 @@ export function ends(list) {
   return list.length > 1 ? [list[0], list[list.length - 1]] : list;
 }
 
-/** [method, workload name, param, ops] for a mechanism of the given shape. shape.primary: the
- *  engine's main mechanism, which runs every workload (payload and batch curves at their ends);
- *  the others (the handle ABI: the 64-bit case) run the calls, where they differ.
- *  shape.bufs: the buffer kinds get and put also run with (/buf:<kind>), e.g. Node's Buffer. */
-export function workloadList(shape) {
+/** FFIBENCH_LIST=all: every benchmark the loops can run (the protocol test), not a full run's list. */
+const LIST_ALL = process.env.FFIBENCH_LIST === "all";
+
+/** [method, workload name, param, ops] for a mechanism. mech.primary: the engine's main mechanism,
+ *  which runs every workload (payload and batch curves at their ends); the others (the handle and
+ *  marshal ABIs) run the calls, where they differ. mech.shape "marshal": kvm_call's loops (noop,
+ *  add, get). mech.bufs: the buffer kinds get and put also run with (/buf:<kind>), e.g. Node's
+ *  Buffer. With FFIBENCH_LIST=all every mechanism lists every loop it has, at every size. */
+export function workloadList(mech) {
   const out = [["noop", "noop", null, 1], ["add", "add/mode:latency", null, 1]];
-  if (!shape.primary) return out;
+  if (mech.shape === "marshal") {
+    if (LIST_ALL) out.push(["get", "get/mode:latency", null, 1]);
+    return out;
+  }
+  if (!mech.primary && !LIST_ALL) return out;
+  const curve = (list) => (LIST_ALL ? list : ends(list));
   out.push(["addThroughput", "add/mode:throughput", null, 1],
     ["get", "get/mode:latency", null, 1], ["getThroughput", "get/mode:throughput", null, 1],
     ["getMiss", "get_miss", null, 1], ["put", `put/commit_every:${PUT_EVERY}`, null, 1]);
-  for (const k of shape.bufs ?? []) {
+  for (const k of mech.bufs ?? []) {
     out.push(["get", `get/mode:latency/buf:${k}`, k, 1], ["put", `put/commit_every:${PUT_EVERY}/buf:${k}`, k, 1]);
   }
-  for (const n of ends(BYTES_SIZES)) out.push(["getBytes", `get/bytes:${n}`, n, 1]);
+  for (const n of curve(BYTES_SIZES)) out.push(["getBytes", `get/bytes:${n}`, n, 1]);
   out.push(["scan", "scan/dir:upcall", null, SCAN_RECORDS]);
-  for (const n of ends(BATCH_NS)) out.push(["batch", `batch/n:${n}`, n, n]);
+  for (const n of curve(BATCH_NS)) out.push(["batch", `batch/n:${n}`, n, n]);
   return out;
 }
 
@@ -199,7 +214,9 @@ export function workloadList(shape) {
 // value of the FFI, or a handle); b.alloc(n) a buffer the FFI passes as a pointer; b.sizes(n) a
 // size_t[n] (a BigUint64Array) and b.sizesView its low 32-bit words to read; b.cb the native scan
 // callback, whose JS body counts into b.scanState. Shapes: "c" (kv.h: add returns the sum, noop
-// returns nothing) or "handle" (kv_handle.h: every call returns a code, add's sum by pointer).
+// returns nothing), "handle" (kv_handle.h: every call returns a code, add's sum by pointer) or
+// "marshal" (kv_marshal.h: b.f.call is kvm_call; each loop writes its request into a buffer made
+// once, b.request(op, len), and reads the response from b.response(): status, then results).
 export const loops = {
   control(b, n) {
     for (let i = 0; i < n; i++) {
@@ -208,6 +225,14 @@ export const loops = {
   },
 
   noop(b, n) {
+    if (b.shape === "marshal") {
+      const call = b.f.call, req = b.request(b.abi.KVM_OP_NOOP, b.abi.KVM_HEADER_SIZE), [resp, , lenp] = b.response();
+      const reqLen = b.usize(req.length), cap = b.usize(b.abi.KVM_STATUS_SIZE); // NOOP: header -> status
+      let bad = 0;
+      for (let i = 0; i < n; i++) bad |= call(req, reqLen, resp, cap, lenp); // the status
+      if (bad) throw fail("kvm_call NOOP", bad);
+      return;
+    }
     const noop = b.f.noop;
     if (b.shape === "handle") {
       const env = b.env;
@@ -225,10 +250,22 @@ export const loops = {
     // a small integer (V8's Smi, 31 bits) however many runs a fork makes, as in every fork.
     let x = b.chain & 0xfffff;
     const want = x + n;
-    if (b.shape === "handle") {
-      const env = b.env, sum = b.sum;
+    if (b.shape === "marshal") {
+      // ADD: request [version, op, i32 a, i32 b], response [i32 status, i32 sum] (PROTOCOL.md 5.1)
+      const A = b.abi.KVM_HEADER_SIZE, call = b.f.call, req = b.request(b.abi.KVM_OP_ADD, A + 8), reqLen = b.usize(req.length);
+      const [resp, words, lenp] = b.response(), cap = b.usize(b.abi.KVM_STATUS_SIZE + 4); // words: resp's i32s
+      const args = new DataView(req.buffer, req.byteOffset, req.byteLength);
+      args.setInt32(A + 4, 1, true); // b
       for (let i = 0; i < n; i++) {
-        const rc = add(env, x, 1, sum); // each call takes the previous result (mode:latency)
+        args.setInt32(A, x, true); // a: each call takes the previous result (mode:latency)
+        const rc = call(req, reqLen, resp, cap, lenp);
+        if (rc) throw fail("kvm_call ADD", rc);
+        x = words[1]; // the sum, after the status
+      }
+    } else if (b.shape === "handle") {
+      const env = b.env, sump = b.sump, sum = b.sum;
+      for (let i = 0; i < n; i++) {
+        const rc = add(env, x, 1, sump); // each call takes the previous result (mode:latency)
         if (rc) throw fail("kvh_add", rc);
         x = sum[0];
       }
@@ -243,9 +280,9 @@ export const loops = {
     const add = b.f.add;
     let acc = 0; // independent calls, results summed (u32 wrap, as the C loop)
     if (b.shape === "handle") {
-      const env = b.env, sum = b.sum;
+      const env = b.env, sump = b.sump, sum = b.sum;
       for (let i = 0; i < n; i++) {
-        const rc = add(env, i | 0, 1, sum);
+        const rc = add(env, i | 0, 1, sump);
         acc = (acc + (rc === 0 ? sum[0] : 0x40000000)) >>> 0;
       }
     } else {
@@ -257,12 +294,33 @@ export const loops = {
   },
 
   get(b, n, kind) {
+    if (b.shape === "marshal") {
+      // GET: request [version, op, handle txn, u32 K, key], response [i32 status, u32 V, value]
+      // (PROTOCOL.md 5.4); the key copied into the request each call, as the C marshal row does.
+      const A = b.abi.KVM_HEADER_SIZE, KEY_AT = A + 12, keys = tables().keys;
+      const call = b.f.call, req = b.request(b.abi.KVM_OP_GET, KEY_AT + KEY_LEN), reqLen = b.usize(req.length);
+      const [resp, words, lenp] = b.response(), cap = b.usize(b.abi.KVM_STATUS_SIZE + 4 + VAL_LEN);
+      const head = new DataView(req.buffer, req.byteOffset, req.byteLength);
+      head.setBigUint64(A, b.txn, true);
+      head.setUint32(A + 8, KEY_LEN, true);
+      let i = b.chain;
+      for (let k = 0; k < n; k++) {
+        req.set(keys[i], KEY_AT);
+        const rc = call(req, reqLen, resp, cap, lenp);
+        if (rc) throw fail("kvm_call GET", rc);
+        // words: status, V, then the value's: [next key, own index, ...]
+        if (words[1] !== VAL_LEN || words[3] !== i) throw new WrongAnswer(`get: key ${i} answered record ${words[3]}`);
+        i = words[2]; // the next key comes out of the value just read (mode:latency)
+      }
+      b.chain = i;
+      return;
+    }
     const get = b.f.get, txn = b.txn, lenp = b.lenp, len = b.lenView, keys = tables().keys;
-    const buf = kind ? b.bufOf(kind, VAL_LEN) : b.out(VAL_LEN);
+    const klen = b.usize(KEY_LEN), cap = b.usize(VAL_LEN), buf = kind ? b.bufOf(kind, VAL_LEN) : b.out(VAL_LEN);
     const v = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
     let i = b.chain;
     for (let k = 0; k < n; k++) {
-      const rc = get(txn, keys[i], KEY_LEN, buf, VAL_LEN, lenp);
+      const rc = get(txn, keys[i], klen, buf, cap, lenp);
       if (rc) throw fail("get", rc);
       if (len[0] !== VAL_LEN || v.getUint32(4, true) !== i) throw new WrongAnswer(`get: key ${i} answered record ${v.getUint32(4, true)}`);
       i = v.getUint32(0, true); // the next key comes out of the value just read (mode:latency)
@@ -272,11 +330,12 @@ export const loops = {
 
   getThroughput(b, n) {
     const get = b.f.get, txn = b.txn, lenp = b.lenp, len = b.lenView, t = tables(), keys = t.keys, order = t.order;
-    const buf = b.out(VAL_LEN), v = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+    const klen = b.usize(KEY_LEN), cap = b.usize(VAL_LEN), buf = b.out(VAL_LEN);
+    const v = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
     let at = b.chain;
     for (let k = 0; k < n; k++) {
       const i = order[at++ % KEYS];
-      const rc = get(txn, keys[i], KEY_LEN, buf, VAL_LEN, lenp);
+      const rc = get(txn, keys[i], klen, buf, cap, lenp);
       if (rc) throw fail("get", rc);
       if (len[0] !== VAL_LEN || v.getUint32(4, true) !== i) throw new WrongAnswer(`get: key ${i} answered record ${v.getUint32(4, true)}`);
     }
@@ -285,10 +344,10 @@ export const loops = {
 
   getMiss(b, n) {
     const get = b.f.get, txn = b.txn, lenp = b.lenp, miss = tables().miss, buf = b.out(VAL_LEN);
-    const want = b.abi.KV_E_NOT_FOUND;
+    const klen = b.usize(KEY_LEN), cap = b.usize(VAL_LEN), want = b.abi.KV_E_NOT_FOUND;
     let at = b.chain;
     for (let k = 0; k < n; k++) {
-      const rc = get(txn, miss[at++ % MISS_KEYS], KEY_LEN, buf, VAL_LEN, lenp);
+      const rc = get(txn, miss[at++ % MISS_KEYS], klen, buf, cap, lenp);
       if (rc !== want) throw new WrongAnswer(`get_miss: engine returned ${rc}, not KV_E_NOT_FOUND`);
     }
     b.chain = at;
@@ -296,11 +355,11 @@ export const loops = {
 
   put(b, n, kind) {
     const put = b.f.put, keys = tables().putKeys;
-    const value = kind ? b.bufOf(kind, VAL_LEN) : b.out(VAL_LEN);
+    const value = kind ? b.bufOf(kind, VAL_LEN) : b.out(VAL_LEN), klen = b.usize(KEY_LEN), vlen = b.usize(VAL_LEN);
     value.fill(0x5a);
     let done = b.done;
     for (let k = 0; k < n; k++) {
-      const rc = put(b.txn, keys[done % PUT_KEYS], KEY_LEN, value, VAL_LEN);
+      const rc = put(b.txn, keys[done % PUT_KEYS], klen, value, vlen);
       if (rc) throw fail("put", rc);
       done++;
       if (done % PUT_EVERY === 0) { // commit every 100 puts (no-sync), as the C suite does
@@ -313,9 +372,9 @@ export const loops = {
 
   getBytes(b, n, size) {
     const get = b.f.get, txn = b.txn, lenp = b.lenp, len = b.lenView;
-    const key = bytesKey(size), klen = key.length, buf = b.out(size);
+    const key = bytesKey(size), klen = b.usize(key.length), cap = b.usize(size), buf = b.out(size);
     for (let k = 0; k < n; k++) {
-      const rc = get(txn, key, klen, buf, size, lenp);
+      const rc = get(txn, key, klen, buf, cap, lenp);
       if (rc) throw fail("get bytes", rc);
       if (len[0] !== size) throw new WrongAnswer(`get bytes:${size}: length ${len[0]}`);
     }
@@ -323,10 +382,10 @@ export const loops = {
 
   scan(b, n) {
     const scan = b.f.scan, txn = b.txn, cb = b.cb, st = b.scanState, countp = b.lenp, count = b.lenView;
-    const keys = tables().keys, lo = keys[0], hi = keys[SCAN_RECORDS], nul = b.nul;
+    const keys = tables().keys, lo = keys[0], hi = keys[SCAN_RECORDS], nul = b.nul, klen = b.usize(KEY_LEN);
     for (let k = 0; k < n; k++) {
       st[0] = st[1] = 0;
-      const rc = scan(txn, lo, KEY_LEN, hi, KEY_LEN, cb, nul, countp);
+      const rc = scan(txn, lo, klen, hi, klen, cb, nul, countp);
       if (rc) throw fail("scan", rc);
       if (st[0] !== SCAN_RECORDS || count[0] !== SCAN_RECORDS || st[1]) {
         throw new WrongAnswer(`scan: ${st[0]} upcalls, ${count[0]} counted, ${st[1]} bad`);
@@ -338,14 +397,15 @@ export const loops = {
     const batch = b.f.batch, txn = b.txn, t = tables(), packed = t.orderPacked, order = t.order;
     const buf = b.out(size * VAL_LEN), v = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
     const keys = b.out(size * KEY_LEN, "keys"), keyLens = b.sizes(size), valLens = b.sizes(size, "vals");
-    const foundp = b.lenp, found = b.lenView;
+    const foundp = b.lenp, found = b.lenView, count = b.usize(size), cap = b.usize(size * VAL_LEN);
+    const keyLensp = new Uint8Array(keyLens.buffer), valLensp = new Uint8Array(valLens.buffer); // passed as bytes
     keyLens.fill(BigInt(KEY_LEN));
     let c = b.chain;
     for (let k = 0; k < n; k++) {
       const start = c % KEYS;
       c += size;
       keys.set(packed.subarray(start * KEY_LEN, (start + size) * KEY_LEN)); // the C suite's memcpy
-      const rc = batch(txn, size, keys, keyLens, buf, size * VAL_LEN, valLens, foundp);
+      const rc = batch(txn, count, keys, keyLensp, buf, cap, valLensp, foundp);
       if (rc) throw fail("batch", rc);
       if (found[0] !== size || v.getUint32(4, true) !== order[start]) throw new WrongAnswer(`batch/n:${size}: found ${found[0]}`);
     }
@@ -509,8 +569,33 @@ export function firstCall(mech, load, now) {
   write(`${t1 - t0} ${t2 - t1} ${t3 - t2}\n`);
 }
 
-/** What every mechanism's binding shares. A subclass sets shape ("c" or "handle"), f (the raw
- *  foreign functions), and implements openEnv(path, opts), beginTxn(write) -> txn, endTxn(txn,
+/** [a response buffer of cap bytes, its i32 words, an 8-byte resp_len], Uint8Arrays to pass. */
+function marshalBuffers(cap) {
+  const resp = new Uint8Array((cap + 3) & ~3);
+  return [resp, new Int32Array(resp.buffer), new Uint8Array(8)];
+}
+
+/** A marshal ABI request of len bytes for op, its header (KVM_VERSION, op) written. */
+export function kvmRequest(abi, op, len) {
+  const req = new Uint8Array(len);
+  req[0] = abi.KVM_VERSION;
+  req[1] = op;
+  return req;
+}
+
+/** first-call MECH of a marshal mechanism: load's [call, want] for kvm_call (call) with the request
+ *  ADD 2 3, made here, where the caller's clock is running (a program's first call writes one too). */
+export function marshalFirstAdd(abi, call, usize = (n) => n) {
+  const A = abi.KVM_HEADER_SIZE, req = kvmRequest(abi, abi.KVM_OP_ADD, A + 8), [resp, words, lenp] = marshalBuffers(8);
+  const args = new DataView(req.buffer);
+  args.setInt32(A, 2, true);
+  args.setInt32(A + 4, 3, true);
+  const reqLen = usize(req.length), cap = usize(resp.length);
+  return [() => call(req, reqLen, resp, cap, lenp) || words[1], 5]; // status, or the sum
+}
+
+/** What every mechanism's binding shares. A subclass sets shape ("c", "handle" or "marshal"), f
+ *  (the raw foreign functions), and implements openEnv(path, opts), beginTxn(write) -> txn, endTxn(txn,
  *  commit) -> rc, closeEnv(), callback(onRecord) -> the native scan callback, and nul (NULL). */
 export class Binding {
   constructor(abi) {
@@ -519,9 +604,14 @@ export class Binding {
     this.txn = null;
     this.chain = this.done = 0;
     this.buffers = new Map();
-    this.lenp = new BigUint64Array(1); // a size_t out-parameter
+    // Out-parameters are passed as Uint8Arrays, the typed array every FFI takes on its fastest path
+    // (Deno's fast call takes no other: an Int32Array or a BigUint64Array costs ~35 ns a call), and
+    // read through a view of their bytes.
+    this.lenp = new Uint8Array(8); // a size_t out-parameter
     this.lenView = new Uint32Array(this.lenp.buffer); // its low word (little-endian; lengths < 2^32)
-    this.sum = new Int32Array(1); // kvh_add's int out-parameter
+    this.sump = new Uint8Array(4); // kvh_add's int out-parameter
+    this.sum = new Int32Array(this.sump.buffer);
+    this.resp = null; // the marshal ABI's response buffer (response())
   }
 
   /** Opens the environment and makes the scan callback (after the subclass set its functions). */
@@ -549,6 +639,28 @@ export class Binding {
 
   bufOf(kind, n) {
     throw new Error(`no buffer kind ${kind}`);
+  }
+
+  /** A size_t argument as the FFI's fast path takes it (Deno: a BigInt; the others: a number).
+   *  The loops convert their sizes once, before the loop. */
+  usize(n) {
+    return n;
+  }
+
+  /** The marshal ABI's request for op, len bytes, its header (version, op) written: made once. */
+  request(op, len) {
+    const k = `kvm:${op}:${len}`;
+    let r = this.buffers.get(k);
+    if (!r) this.buffers.set(k, (r = kvmRequest(this.abi, op, len)));
+    return r;
+  }
+
+  /** The marshal ABI's buffers, made once: [the response (room for a GET of a value), its i32
+   *  words, the size_t resp_len]. Both passed as Uint8Arrays, the typed array every FFI takes on its
+   *  fastest path (under Deno, another kind costs ~35 ns a call); the loops do not read resp_len. */
+  response() {
+    this.resp ??= marshalBuffers(this.abi.KVM_STATUS_SIZE + 4 + VAL_LEN);
+    return this.resp;
   }
 
   begin(write) {

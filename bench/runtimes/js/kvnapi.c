@@ -4,6 +4,7 @@
  *
  *   pointer API (kv.h): kv_env* and kv_txn* travel as napi_external values;
  *   handle ABI (kv_handle.h): kvh_handle travels as a BigInt (64 bits: the case BigInt is for);
+ *   marshal ABI (kv_marshal.h): kvm_call on typed arrays, its status returned (mcall);
  *   buffers: any TypedArray (a Node Buffer is a Uint8Array), read with napi_get_typedarray_info;
  *   size_t out-parameters: a BigUint64Array the caller reads back.
  * Errors: libkv's return code is returned as a number (the loops check it); a misuse of the addon
@@ -16,6 +17,7 @@
 
 #include "kv.h"
 #include "kv_handle.h"
+#include "kv_marshal.h"
 
 #define ARGS(n)                                                                                    \
   size_t argc = (n);                                                                               \
@@ -56,21 +58,20 @@ static int size_(napi_env env, napi_value v, size_t *n) {
   return 1;
 }
 
-/* The memory of a TypedArray (or Buffer), or NULL for null/undefined. */
+/* The memory of a TypedArray (or Buffer), or NULL for null/undefined: the typed array is asked for
+ * first, so a buffer argument costs one N-API call (only what is not one is asked its type). */
 static int buf_(napi_env env, napi_value v, void **data, size_t *bytes) {
-  napi_valuetype t;
-  napi_typeof(env, v, &t);
-  if (t == napi_null || t == napi_undefined) {
-    *data = NULL;
-    *bytes = 0;
+  napi_typedarray_type tt;
+  size_t len;
+  if (napi_get_typedarray_info(env, v, &tt, &len, data, NULL, NULL) == napi_ok) {
+    static const size_t width[] = {1, 1, 1, 2, 2, 4, 4, 4, 8, 8, 8};
+    *bytes = len * (tt <= napi_biguint64_array ? width[tt] : 1);
     return 1;
   }
-  napi_typedarray_type tt;
-  size_t len, off;
-  napi_value ab;
-  if (napi_get_typedarray_info(env, v, &tt, &len, data, &ab, &off) != napi_ok) return 0;
-  static const size_t width[] = {1, 1, 1, 2, 2, 4, 4, 4, 8, 8, 8};
-  *bytes = len * (tt <= napi_biguint64_array ? width[tt] : 1);
+  napi_valuetype t;
+  if (napi_typeof(env, v, &t) != napi_ok || (t != napi_null && t != napi_undefined)) return 0;
+  *data = NULL;
+  *bytes = 0;
   return 1;
 }
 
@@ -81,6 +82,10 @@ static int buf_(napi_env env, napi_value v, void **data, size_t *bytes) {
 #define SIZE(i, n)                                                                                 \
   size_t n;                                                                                        \
   if (!size_(env, argv[i], &n)) return throw_(env, "argument " #i ": a size")
+/* A buffer (argument i) and its length in bytes (argument j): the C shape (p, n). */
+#define BUF_LEN(i, p, j, n)                                                                        \
+  SIZE(j, n);                                                                                      \
+  BUF(i, p, n)
 #define PTR(i, p)                                                                                  \
   void *p;                                                                                         \
   if (!ptr_(env, argv[i], &p)) return throw_(env, "argument " #i ": an external pointer")
@@ -171,10 +176,8 @@ static napi_value f_txn_commit(napi_env env, napi_callback_info info) {
   static napi_value name(napi_env env, napi_callback_info info) {                                  \
     ARGS(6);                                                                                       \
     TXN(0, t);                                                                                     \
-    SIZE(2, klen);                                                                                 \
-    SIZE(4, cap);                                                                                  \
-    BUF(1, key, klen);                                                                             \
-    BUF(3, buf, cap);                                                                              \
+    BUF_LEN(1, key, 2, klen);                                                                      \
+    BUF_LEN(3, buf, 4, cap);                                                                       \
     BUF(5, lenp, sizeof(size_t));                                                                  \
     return int_(env, call(t, key, klen, buf, cap, lenp));                                          \
   }
@@ -184,10 +187,8 @@ static napi_value f_txn_commit(napi_env env, napi_callback_info info) {
   static napi_value name(napi_env env, napi_callback_info info) {                                  \
     ARGS(5);                                                                                       \
     TXN(0, t);                                                                                     \
-    SIZE(2, klen);                                                                                 \
-    SIZE(4, vlen);                                                                                 \
-    BUF(1, key, klen);                                                                             \
-    BUF(3, val, vlen);                                                                             \
+    BUF_LEN(1, key, 2, klen);                                                                      \
+    BUF_LEN(3, val, 4, vlen);                                                                      \
     return int_(env, call(t, key, klen, val, vlen));                                               \
   }
 
@@ -241,10 +242,8 @@ static int on_record(const void *key, size_t klen, const void *val, size_t vlen,
 
 static napi_value scan_(napi_env env, napi_callback_info info, int handle) {
   ARGS(8);
-  SIZE(2, lolen);
-  SIZE(4, hilen);
-  BUF(1, lo, lolen);
-  BUF(3, hi, hilen);
+  BUF_LEN(1, lo, 2, lolen);
+  BUF_LEN(3, hi, 4, hilen);
   BUF(7, count, sizeof(size_t));
   struct upcall u = {env, argv[5], NULL, 0};
   napi_get_undefined(env, &u.recv);
@@ -329,6 +328,17 @@ static napi_value h_scan(napi_env env, napi_callback_info info) {
   return scan_(env, info, 1);
 }
 
+/* ---- marshal ABI ----------------------------------------------------------------------------- */
+/* mcall(req, reqLen, resp, respCap, lenp: BigUint64Array) -> status: kvm_call on the typed arrays'
+ * memory; nothing is allocated per call (the status is a small integer). */
+static napi_value m_call(napi_env env, napi_callback_info info) {
+  ARGS(5);
+  BUF_LEN(0, req, 1, req_len);
+  BUF_LEN(2, resp, 3, resp_cap);
+  BUF(4, resp_len, sizeof(size_t));
+  return int_(env, kvm_call(req, req_len, resp, resp_cap, resp_len));
+}
+
 /* ---- the module ------------------------------------------------------------------------------ */
 static napi_value init(napi_env env, napi_value exports) {
   static const struct {
@@ -340,7 +350,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"get", f_get},         {"put", f_put},           {"batch", f_batch},              {"scan", f_scan},
       {"hnoop", h_noop},      {"hadd", h_add},          {"henvOpen", h_env_open},        {"henvClose", h_env_close},
       {"htxnBegin", h_txn_begin}, {"htxnCommit", h_txn_commit}, {"hget", h_get},       {"hput", h_put},
-      {"hbatch", h_batch},    {"hscan", h_scan},
+      {"hbatch", h_batch},    {"hscan", h_scan},          {"mcall", m_call},
   };
   for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
     napi_value f;

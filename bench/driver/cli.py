@@ -66,6 +66,8 @@ def parse(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--seed", type=int, default=20261125, help="seeds the order and the padding")
     p.add_argument("--list", action="store_true", help="print the plan and exit")
     p.add_argument("--timeout", type=float, help="seconds a worker may take to answer one request (default 120)")
+    p.add_argument("--trace", action="store_true",
+                   help="write every worker's requests and answers to raw/trace/ (bench/driver/replay.py replays one)")
     p.add_argument("--runtimes-dir", default=str(ROOT / "bench" / "runtimes"), help=argparse.SUPPRESS)
     p.add_argument("--command", default="", help=argparse.SUPPRESS)  # the front end's command line
     a = p.parse_args(argv)
@@ -377,6 +379,10 @@ def _run(a, m, build, pattern, rng, folders, wanted, skip_ok, out, raw, tmp, dat
                         "explanation": cc.explanation, "ns_per_call": [], "error": None} for rt, cc in crosschecks}
     progress = Progress(plan)
     interrupted = False
+    trace_dir = None
+    if a.trace:
+        trace_dir = str(raw / "trace")
+        os.makedirs(trace_dir, exist_ok=True)
     t0 = time.monotonic()
     # Where the run's time went (provenance.json, driver.seconds): each kind of task, summed.
     spent: dict[str, float] = defaultdict(float)
@@ -391,7 +397,7 @@ def _run(a, m, build, pattern, rng, folders, wanted, skip_ok, out, raw, tmp, dat
                     b, k = t[1], t[2]
                     if b.key in failed_keys:  # a benchmark that failed once is not run again
                         continue
-                    r = run_fork(b, k, m, env, tmp, rng.randrange(4096), t0)
+                    r = run_fork(b, k, m, env, tmp, rng.randrange(4096), t0, trace_dir)
                     results[b.key].append(r)
                     if r.error:
                         failed_keys.add(b.key)

@@ -65,7 +65,7 @@ def fork_env(base: dict[str, str], rt: Runtime, scratch: str, pad: int) -> dict[
 
 
 def run_fork(b: Bench, fork: int, m: method_.Method, base_env: dict[str, str], scratch_root: str,
-             pad: int, t_run0: float) -> ForkResult:
+             pad: int, t_run0: float, trace_dir: str | None = None) -> ForkResult:
     r = ForkResult(b.runtime.name, b.name, fork, pad=pad, started=time.monotonic() - t_run0)
     scratch = tempfile.mkdtemp(prefix="fork-", dir=scratch_root)
     env = fork_env(base_env, b.runtime, scratch, pad)
@@ -74,17 +74,19 @@ def run_fork(b: Bench, fork: int, m: method_.Method, base_env: dict[str, str], s
         if b.runtime.protocol == "gbench":
             _gbench(b, m, env, scratch, r)
         else:
-            _worker(b, m, env, scratch, r)
+            trace = os.path.join(trace_dir, f"{b.name.replace('/', '~')}~fork{fork}.jsonl") if trace_dir else None
+            _worker(b, m, env, scratch, r, trace)
     finally:
         r.seconds = time.monotonic() - t0
         shutil.rmtree(scratch, ignore_errors=True)
     return r
 
 
-def _worker(b: Bench, m: method_.Method, env: dict[str, str], scratch: str, r: ForkResult) -> None:
+def _worker(b: Bench, m: method_.Method, env: dict[str, str], scratch: str, r: ForkResult,
+            trace: str | None = None) -> None:
     log = os.path.join(scratch, "stderr.log")
     try:
-        with Worker(b.runtime.worker, env, scratch, log, m.timeout_s) as w:
+        with Worker(b.runtime.worker, env, scratch, log, m.timeout_s, trace) as w:
             n, warm, samples = method_.measure(lambda it, rep: w.run(b.name, it, rep), m,
                                                b.runtime.warmup_min_runs, b.runtime.warmup_min_seconds,
                                                b.runtime.warmup_long_run)

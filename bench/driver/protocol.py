@@ -8,6 +8,7 @@ after which the worker may go on or exit.
 """
 from __future__ import annotations
 
+import json
 import os
 import selectors
 import signal
@@ -62,10 +63,19 @@ class Worker:
     """A running worker. Use as a context manager, or call close()."""
 
     def __init__(self, argv: Sequence[str], env: dict[str, str], cwd: str, stderr_path: str | None,
-                 timeout: float = 120.0):
+                 timeout: float = 120.0, trace: str | None = None):
         self.argv = list(argv)
         self.timeout = timeout
         self.stderr_path = stderr_path
+        # --trace: every request and its answer, one JSON line each, after a line saying how the
+        # worker was started (its command, the variables the driver set, its folder): replay.py
+        # feeds the same requests to a fresh worker.
+        self._trace: IO[str] | None = None
+        if trace:
+            self._trace = open(trace, "w", encoding="utf-8")
+            self._trace.write(json.dumps({"argv": self.argv, "cwd": cwd, "env": {
+                k: v for k, v in env.items() if os.environ.get(k) != v}}) + "\n")
+            self._t0 = time.monotonic()
         self._err: IO[bytes] | int = open(stderr_path, "wb") if stderr_path else subprocess.DEVNULL
         try:
             # Its own session: a Ctrl-C reaches the driver only, which then stops the worker itself.
@@ -115,13 +125,17 @@ class Worker:
         except (BrokenPipeError, OSError) as e:
             code = self.proc.wait()
             raise WorkerCrash(f"exited with status {code} (stdin closed: {e})" + self._stderr_note()) from e
-        deadline = time.monotonic() + (timeout or self.timeout)
+        sent = time.monotonic()
+        deadline = sent + (timeout or self.timeout)
         data = []
         while True:
             got = self._readline(deadline).split("\t")
-            if got[0] == "ok" and len(got) == 1:
-                return data
-            if got[0] == "error":
+            if got[0] == "ok" and len(got) == 1 or got[0] == "error":
+                if self._trace:
+                    self._trace.write(json.dumps({"t": round(sent - self._t0, 6), "request": [str(f) for f in fields],
+                                                  "answer": data if got[0] == "ok" else got}) + "\n")
+                if got[0] == "ok":
+                    return data
                 raise WorkerError("\t".join(got[1:]) or "error")
             data.append(got)
 
@@ -207,6 +221,8 @@ class Worker:
         self._sel.close()
         self.proc.stdout.close()
         self._close_err()
+        if self._trace:
+            self._trace.close()
         return code
 
     def _close_err(self) -> None:

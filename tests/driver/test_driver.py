@@ -281,6 +281,27 @@ class Options(unittest.TestCase):
         self.assertIn("fakesub/ok/warm", planned("--filter", "ok/"))  # --filter says what to measure
         self.assertIn("fakesub/ok/warm", planned("--smoke"))  # a test runs every loop
 
+    def test_trace_records_a_fork_and_replay_feeds_it_back(self):
+        p = driver(self.tmp, "--runtimes", "fake", "--filter", "^fake/ok/const$", "--forks", "1", "--trace")
+        tdir = os.path.join(self.tmp, "out", "raw", "trace")
+        (name,) = os.listdir(tdir)
+        self.assertEqual(name, "fake~ok~const~fork0.jsonl", p.stderr)
+        with open(os.path.join(tdir, name)) as f:
+            head, *reqs = [json.loads(line) for line in f]
+        self.assertIn("FFIBENCH_PAD", head["env"])
+        runs = [r for r in reqs if r["request"][0] == "run"]
+        self.assertGreater(len(runs), 1)  # the warm-up's and the timed runs
+        self.assertTrue(all(r["request"][1] == "fake/ok/const" and r["answer"][0][0] == "sample" for r in runs))
+        data = os.path.join(self.tmp, "data")
+        subprocess.run([os.path.join(BUILD, "bench", "ffibench_dataset"), data], check=True, capture_output=True)
+        q = subprocess.run(["/usr/bin/python3", os.path.join(ROOT, "bench", "driver", "replay.py"),
+                            os.path.join(tdir, name), "--data", data], capture_output=True, text=True, timeout=120)
+        self.assertEqual(q.returncode, 0, q.stderr)
+        lines = q.stdout.splitlines()
+        self.assertEqual(len(lines), len(runs))
+        # fake/ok/const takes 1000 ns an iteration (fake/worker.py), in the replay as in the run
+        self.assertTrue(all(float(x) == 1000.0 for line in lines for x in line.split()[1:] if x != "jit"), lines[:3])
+
     def test_first_calls_and_hyperfine_are_spread_among_the_forks(self):
         p = subprocess.run(["/usr/bin/python3", os.path.join(ROOT, "bench", "driver"), "--build-dir", BUILD,
                             "--runtimes-dir", fake_dir(self.tmp), "--out", os.path.join(self.tmp, "out"),

@@ -8,7 +8,7 @@
 //   ffi-marshal  kv_marshal.h: kvm_call with "ptr" requests and responses (dlopen.mjs)
 // The scan's upcall is a JSCallback (a "function" parameter) in both.
 import { dlopen, JSCallback } from "bun:ffi";
-import { libcClocks, makeBindings } from "./dlopen.mjs";
+import { libcClocks, makeBindings, spawnWorker } from "./dlopen.mjs";
 
 export { prepareFirstCall } from "./dlopen.mjs";
 
@@ -18,6 +18,7 @@ const FFI = makeBindings({
   words: { buf: "ptr", fn: "function" },
   declare: (args, returns) => ({ args, returns }),
   pointer: (address) => Number(address),
+  address: (pointer) => BigInt(pointer),
   nul: 0,
   usize: (n) => n,
   callback(signature, fn) {
@@ -32,6 +33,7 @@ export function engine() {
     runtime: "bun",
     mechanisms: FFI.mechanisms(),
     clock: libcClocks(libc.symbols.clock_gettime),
+    spawn: spawnWorker,
     hello: () => [["runtime_name", `Bun (${process.execPath})`], ["runtime_version", Bun.version],
       ["runtime_flags", `bun run ${process.env.FFIBENCH_JS_FLAGS ?? ""}`.trim()],
       ["runtime_mode", "JavaScriptCore JIT (LLInt, Baseline, DFG, FTL); bun:ffi stubs compiled by TinyCC"],

@@ -7,7 +7,7 @@
 //                   the case that leaves the small-integer path
 //   dlopen-marshal  kv_marshal.h: kvm_call with "buffer" requests and responses (dlopen.mjs)
 // The scan's upcall is a Deno.UnsafeCallback (a "function" parameter) in both.
-import { libcClocks, makeBindings } from "./dlopen.mjs";
+import { libcClocks, makeBindings, spawnWorker } from "./dlopen.mjs";
 
 export { prepareFirstCall } from "./dlopen.mjs";
 
@@ -17,6 +17,7 @@ const FFI = makeBindings({
   words: { buf: "buffer", ptr: "pointer", fn: "function" },
   declare: (parameters, result) => ({ parameters, result }),
   pointer: (address) => Deno.UnsafePointer.create(address),
+  address: (pointer) => BigInt(Deno.UnsafePointer.value(pointer)),
   nul: null,
   // usize as a BigInt: Deno's fast call takes 64-bit integers as BigInts only (a number takes the
   // slow path, ~170 ns more: denoland/deno#23983)
@@ -33,6 +34,7 @@ export function engine() {
     runtime: "deno",
     mechanisms: FFI.mechanisms(),
     clock: libcClocks(libc.symbols.clock_gettime),
+    spawn: spawnWorker,
     hello: () => [["runtime_name", `Deno (${Deno.execPath()})`], ["runtime_version", Deno.version.deno],
       ["runtime_flags", `deno run ${Deno.env.get("FFIBENCH_JS_FLAGS") ?? ""}`.trim()],
       ["runtime_mode", "V8 JIT (Ignition, Sparkplug, Maglev, TurboFan); FFI calls as V8 fast API calls where the signature allows"],

@@ -46,6 +46,8 @@ class Napi extends NodeBinding {
   }
   endTxn(txn) { return this.a.txnCommit(txn); }
   closeEnv() { this.a.envClose(this.env); }
+  envAddress() { return this.a.envAddress(this.env); }
+  adoptEnv(address) { return this.a.envAt(address); }
 }
 
 class NapiHandle extends Napi {
@@ -67,6 +69,8 @@ class NapiHandle extends Napi {
   }
   endTxn(txn) { return this.a.htxnCommit(txn); }
   closeEnv() { this.a.henvClose(this.env); }
+  envAddress() { return this.env; } // the handle itself
+  adoptEnv(handle) { return handle; }
 }
 
 class NapiMarshal extends NapiHandle {
@@ -144,16 +148,22 @@ class Koffi extends NodeBinding {
     return rc;
   }
   closeEnv() { this.s.envClose(this.env); }
+  envAddress() { return this.shape === "c" ? this.k.address(this.env) : this.env; }
+  adoptEnv(address) { return this.unbox(BigUint64Array.of(address)); }
 }
 
 export function engine() {
   const a = addon();
-  const mk = (make, shape) => ({ shape, primary: shape === "c", bufs: ["buffer"], open: (db, abi) => make(abi).init(db) });
+  const mk = (make, shape) => ({
+    shape, primary: shape === "c", threads: shape === "c", bufs: ["buffer"],
+    open: (db, abi) => make(abi).init(db), attach: (env, abi) => make(abi).attach(env),
+  });
   const koffi = (shape) => mk((abi) => new Koffi(abi, shape), shape);
   const CLOCK_MONOTONIC = 1, CLOCK_THREAD_CPUTIME_ID = 3; // <time.h> (Linux), not libkv's
   const clock = a.clock;
-  let koffiVersion = "";
-  try { koffiVersion = koffiModule().version; } catch { koffiVersion = "missing"; }
+  const koffiVersion = () => { // asked by hello only: a /threads:2 thread of napi loads no koffi
+    try { return koffiModule().version; } catch { return "missing"; }
+  };
   return {
     runtime: "node",
     mechanisms: {
@@ -165,10 +175,11 @@ export function engine() {
       "koffi-marshal": koffi("marshal"),
     },
     clock: { wall: () => clock(CLOCK_MONOTONIC), cpu: () => clock(CLOCK_THREAD_CPUTIME_ID) },
+    spawn: (url, data) => new (require("node:worker_threads").Worker)(url, { workerData: data }),
     hello: () => [["runtime_name", `Node.js (${process.execPath})`], ["runtime_version", process.versions.node],
       ["runtime_flags", ["node", ...process.execArgv].join(" ")],
       ["runtime_mode", "V8 JIT (Ignition, Sparkplug, Maglev, TurboFan)"],
-      ["v8_version", process.versions.v8], ["napi_version", process.versions.napi], ["koffi_version", koffiVersion],
+      ["v8_version", process.versions.v8], ["napi_version", process.versions.napi], ["koffi_version", koffiVersion()],
       ["clock", "clock_gettime(CLOCK_MONOTONIC / CLOCK_THREAD_CPUTIME_ID) in kvnapi.node"]],
   };
 }

@@ -9,6 +9,8 @@
 // driver forks per benchmark), so each loop below sees one mechanism's functions: monomorphic.
 import * as fs from "node:fs";
 import * as path from "node:path";
+import process from "node:process";
+import { Pair } from "./pair.mjs";
 
 // libkv's functions the Deno and Bun bindings open, in engine-neutral types — "buf": a typed array
 // passed as a pointer to its bytes, "ptr": an opaque pointer, "fn": a callback pointer — which each
@@ -184,28 +186,30 @@ export function ends(list) {
 /** FFIBENCH_LIST=all: every benchmark the loops can run (the protocol test), not a full run's list. */
 const LIST_ALL = process.env.FFIBENCH_LIST === "all";
 
-/** [method, workload name, param, ops] for a mechanism. mech.primary: the engine's main mechanism,
- *  which runs every workload (payload and batch curves at their ends); the others (the handle and
- *  marshal ABIs) run the calls, where they differ. mech.shape "marshal": kvm_call's loops (noop,
- *  add, get). mech.bufs: the buffer kinds get and put also run with (/buf:<kind>), e.g. Node's
- *  Buffer. With FFIBENCH_LIST=all every mechanism lists every loop it has, at every size. */
+/** [method, workload name, param, ops, threads] for a mechanism. mech.primary: the engine's main
+ *  mechanism, which runs every workload (payload and batch curves at their ends); the others (the
+ *  handle and marshal ABIs) run the calls, where they differ. mech.shape "marshal": kvm_call's
+ *  loops (noop, add, get). mech.bufs: the buffer kinds get and put also run with (/buf:<kind>),
+ *  e.g. Node's Buffer. mech.threads: noop and get/mode:latency also run on two threads at once
+ *  (pair.mjs). With FFIBENCH_LIST=all every mechanism lists every loop it has, at every size. */
 export function workloadList(mech) {
-  const out = [["noop", "noop", null, 1], ["add", "add/mode:latency", null, 1]];
+  const out = [["noop", "noop", null, 1, 1], ["add", "add/mode:latency", null, 1, 1]];
   if (mech.shape === "marshal") {
-    if (LIST_ALL) out.push(["get", "get/mode:latency", null, 1]);
+    if (LIST_ALL) out.push(["get", "get/mode:latency", null, 1, 1]);
     return out;
   }
   if (!mech.primary && !LIST_ALL) return out;
   const curve = (list) => (LIST_ALL ? list : ends(list));
-  out.push(["addThroughput", "add/mode:throughput", null, 1],
-    ["get", "get/mode:latency", null, 1], ["getThroughput", "get/mode:throughput", null, 1],
-    ["getMiss", "get_miss", null, 1], ["put", `put/commit_every:${PUT_EVERY}`, null, 1]);
+  out.push(["addThroughput", "add/mode:throughput", null, 1, 1],
+    ["get", "get/mode:latency", null, 1, 1], ["getThroughput", "get/mode:throughput", null, 1, 1],
+    ["getMiss", "get_miss", null, 1, 1], ["put", `put/commit_every:${PUT_EVERY}`, null, 1, 1]);
   for (const k of mech.bufs ?? []) {
-    out.push(["get", `get/mode:latency/buf:${k}`, k, 1], ["put", `put/commit_every:${PUT_EVERY}/buf:${k}`, k, 1]);
+    out.push(["get", `get/mode:latency/buf:${k}`, k, 1, 1], ["put", `put/commit_every:${PUT_EVERY}/buf:${k}`, k, 1, 1]);
   }
-  for (const n of curve(BYTES_SIZES)) out.push(["getBytes", `get/bytes:${n}`, n, 1]);
-  out.push(["scan", "scan/dir:upcall", null, SCAN_RECORDS]);
-  for (const n of curve(BATCH_NS)) out.push(["batch", `batch/n:${n}`, n, n]);
+  for (const n of curve(BYTES_SIZES)) out.push(["getBytes", `get/bytes:${n}`, n, 1, 1]);
+  out.push(["scan", "scan/dir:upcall", null, SCAN_RECORDS, 1]);
+  for (const n of curve(BATCH_NS)) out.push(["batch", `batch/n:${n}`, n, n, 1]);
+  if (mech.threads) out.push(["noop", "noop/threads:2", null, 1, 2], ["get", "get/mode:latency/threads:2", null, 1, 2]);
   return out;
 }
 
@@ -425,15 +429,16 @@ export function scanCounter() {
 }
 
 // ---- the worker and the protocol -----------------------------------------------------------------
-/** engine: { runtime, hello(): [[k, v]...], mechanisms: { name: { shape, open(dbPath, abi) } },
- *  clock: { wall(): bigint ns, cpu(): bigint ns (this thread) }, firstCall(mech) }. */
+/** engine: { runtime, hello(): [[k, v]...], mechanisms: { name: { shape, open(dbPath, abi),
+ *  attach(envAddress, abi) } }, clock: { wall(): bigint ns, cpu(): bigint ns (this thread) },
+ *  spawn(url, data): a Worker running url, given data (/threads:2, pair.mjs) }. */
 export class Worker {
   constructor(engine) {
     this.engine = engine;
     this.abi = loadAbi();
-    this.benches = new Map([[`${engine.runtime}/control/loop`, ["control", "control", null, 1]]]);
+    this.benches = new Map([[`${engine.runtime}/control/loop`, ["control", "control", null, 1, 1]]]);
     for (const [mech, m] of Object.entries(engine.mechanisms)) {
-      for (const [method, wl, param, ops] of workloadList(m)) this.benches.set(`${engine.runtime}/${mech}/${wl}`, [mech, method, param, ops]);
+      for (const [method, wl, ...rest] of workloadList(m)) this.benches.set(`${engine.runtime}/${mech}/${wl}`, [mech, method, ...rest]);
     }
     this.opened = new Map();
     this.current = null;
@@ -444,7 +449,7 @@ export class Worker {
   }
 
   list() {
-    const out = [...this.benches].map(([name, [, , , ops]]) => ["bench", name, ops, 1]);
+    const out = [...this.benches].map(([name, [, , , ops, threads]]) => ["bench", name, ops, threads]);
     return out.concat(Object.keys(this.engine.mechanisms).map((m) => ["first-call", m]));
   }
 
@@ -457,8 +462,8 @@ export class Worker {
     const spec = this.benches.get(name);
     if (!spec) throw new Error(`no benchmark ${name}`);
     this.endCurrent();
-    const [mech, method, param] = spec;
-    let b = null;
+    const [mech, method, param, , threads] = spec;
+    let b = null, pair = null;
     if (mech !== "control") {
       b = this.opened.get(mech);
       if (!b) { // its own copy of the data set (LMDB: one open per file per process)
@@ -468,25 +473,32 @@ export class Worker {
         b = this.engine.mechanisms[mech].open(db, this.abi);
         this.opened.set(mech, b);
       }
-      b.setup(method);
+      if (threads === 2) pair = new Pair(this.engine, mech, b, method, param); // its threads' transactions
+      else b.setup(method);
     }
     const loop = loops[method];
-    this.current = { name, b, loop, param };
+    this.current = { name, b: pair ? null : b, pair, loop, param };
     return this.current;
   }
 
   endCurrent() {
-    if (this.current && this.current.b) this.current.b.teardown();
+    const c = this.current;
     this.current = null;
+    if (c && c.pair) c.pair.stop();
+    if (c && c.b) c.b.teardown();
   }
 
   run(name, iterations, repeats) {
-    const { b, loop, param } = this.select(name);
+    const { b, pair, loop, param } = this.select(name);
     const n = Number(iterations), r = Number(repeats);
     if (!Number.isSafeInteger(n) || n < 0 || !Number.isSafeInteger(r) || r < 0) throw new Error(`bad counts ${iterations} ${repeats}`);
     const { wall, cpu } = this.engine.clock;
     const out = [];
     for (let k = 0; k < r; k++) {
+      if (pair) { // two threads, n iterations each (pair.mjs): WALL from the release, CPU of both
+        out.push(["sample", ...pair.run(n)]);
+        continue;
+      }
       const c0 = cpu(), t0 = wall();
       loop(b, n, param);
       const t1 = wall(), c1 = cpu();
@@ -614,6 +626,14 @@ export class Binding {
     this.resp = null; // the marshal ABI's response buffer (response())
   }
 
+  /** Uses the environment another thread opened (/threads:2: pair.mjs), at the address its
+   *  envAddress() gave; the subclass's adoptEnv(address) makes the FFI's value of it. */
+  attach(address) {
+    this.env = this.adoptEnv(address);
+    this.attached = true;
+    return this;
+  }
+
   /** Opens the environment and makes the scan callback (after the subclass set its functions). */
   init(dbPath) {
     const { st, onRecord } = scanCounter();
@@ -684,6 +704,6 @@ export class Binding {
   }
 
   close() {
-    this.closeEnv();
+    if (!this.attached) this.closeEnv(); // the thread that opened it closes it
   }
 }

@@ -14,6 +14,7 @@ import {
  *   open(symbols)         the library object of libkv ($KV_LIBRARY) with those symbols
  *   words, declare        ffiSymbols's vocabulary: the FFI's type names and its declaration shape
  *   pointer(bigint)       an opaque pointer (kv_env*, kv_txn*) as the FFI passes it
+ *   address(pointer)      its address, a BigInt (handed to another thread: pair.mjs)
  *   nul                   NULL as the FFI passes it
  *   usize(number)         a size_t argument as the FFI's fast path takes it
  *   callback(sig, fn)     [an object to keep alive, the native function pointer]
@@ -67,6 +68,15 @@ export function makeBindings(ffi) {
     closeEnv() {
       this.s[`${this.prefix}_env_close`](this.env);
     }
+
+    /** The environment for another thread's binding (pair.mjs): a handle is its own address. */
+    envAddress() {
+      return this.env;
+    }
+
+    adoptEnv(address) {
+      return address;
+    }
   }
 
   /** kv.h: pointers for the environment and the transaction. */
@@ -77,6 +87,14 @@ export function makeBindings(ffi) {
 
     made(out) {
       return ffi.pointer(out[0]);
+    }
+
+    envAddress() {
+      return ffi.address(this.env);
+    }
+
+    adoptEnv(address) {
+      return ffi.pointer(address);
     }
 
     endTxn(txn, _commit) {
@@ -111,8 +129,12 @@ export function makeBindings(ffi) {
   const mechanism = (Cls, shape) => ({
     shape,
     primary: Cls === Pointer,
+    threads: Cls === Pointer,
     open(db, abi) {
       return new Cls(abi).init(db);
+    },
+    attach(env, abi) {
+      return new Cls(abi).attach(env);
     },
   });
 
@@ -148,6 +170,13 @@ export function makeBindings(ffi) {
 let firstCallAbi = null;
 export function prepareFirstCall(abi) {
   firstCallAbi = abi;
+}
+
+/** A Web Worker (Deno's, Bun's) running the module at url, given data as its first message. */
+export function spawnWorker(url, data) {
+  const w = new Worker(url.href, { type: "module" });
+  w.postMessage(data);
+  return w;
 }
 
 /** The clocks from libc's clock_gettime(id, int64[2]) through the FFI: integer ns as BigInts (the

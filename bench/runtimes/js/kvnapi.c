@@ -7,6 +7,8 @@
  *   marshal ABI (kv_marshal.h): kvm_call on typed arrays, its status returned (mcall);
  *   buffers: any TypedArray (a Node Buffer is a Uint8Array), read with napi_get_typedarray_info;
  *   size_t out-parameters: a BigUint64Array the caller reads back.
+ * No state outside the calls (NAPI_MODULE's symbol-based registration runs init once per Node
+ * environment), so a worker_thread loads it too: the /threads:2 benchmarks (pair.mjs).
  * Errors: libkv's return code is returned as a number (the loops check it); a misuse of the addon
  * itself (a wrong argument type) throws. */
 #define NAPI_VERSION 8
@@ -141,6 +143,24 @@ static napi_value f_env_open(napi_env env, napi_callback_info info) {
   kv_env *e;
   int rc = kv_env_open(&e, path, opts);
   return rc ? int_(env, rc) : ext_(env, e);
+}
+
+/* envAddress(external) -> the kv_env* as a BigInt, and envAt(BigInt) -> an external of it: a
+ * /threads:2 benchmark's threads (pair.mjs) each use, in their own Node environment, the one
+ * environment the main thread opened (LMDB: one open of a file per process). */
+static napi_value f_env_address(napi_env env, napi_callback_info info) {
+  ARGS(1);
+  PTR(0, e);
+  napi_value r;
+  napi_create_bigint_uint64(env, (uint64_t)(uintptr_t)e, &r);
+  return r;
+}
+
+static napi_value f_env_at(napi_env env, napi_callback_info info) {
+  ARGS(1);
+  uint64_t a;
+  if (!handle_(env, argv[0], &a) || !a) return throw_(env, "envAt: a BigInt address");
+  return ext_(env, (void *)(uintptr_t)a);
 }
 
 static napi_value f_env_close(napi_env env, napi_callback_info info) {
@@ -347,6 +367,7 @@ static napi_value init(napi_env env, napi_value exports) {
   } fns[] = {
       {"noop", f_noop},       {"add", f_add},           {"optionsInit", f_options_init}, {"clock", f_clock},
       {"envOpen", f_env_open}, {"envClose", f_env_close}, {"txnBegin", f_txn_begin},   {"txnCommit", f_txn_commit},
+      {"envAddress", f_env_address}, {"envAt", f_env_at},
       {"get", f_get},         {"put", f_put},           {"batch", f_batch},              {"scan", f_scan},
       {"hnoop", h_noop},      {"hadd", h_add},          {"henvOpen", h_env_open},        {"henvClose", h_env_close},
       {"htxnBegin", h_txn_begin}, {"htxnCommit", h_txn_commit}, {"hget", h_get},       {"hput", h_put},

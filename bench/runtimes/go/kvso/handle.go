@@ -24,34 +24,23 @@ type Handle struct {
 	env C.kvh_handle
 }
 
-func hErr(what string, rc C.int) error {
-	if rc == 0 {
-		return nil
-	}
-	var buf [512]C.char
-	C.kv_last_error_r(&buf[0], C.size_t(len(buf)))
-	return fmt.Errorf("%s: %s (%s)", what, C.GoString(C.kv_err_name(rc)), C.GoString(&buf[0]))
-}
-
-// OpenHandle opens path (a fresh copy of base.kv): no-sync, a 1 GiB map.
+// OpenHandle opens path (a fresh copy of base.kv) with the suite's options.
 func OpenHandle(d *wl.Data, path string) (*Handle, error) {
-	var o C.kv_options
-	if rc := C.kv_options_init(&o); rc != 0 {
-		return nil, hErr("kv_options_init", rc)
+	o, err := suiteOptions()
+	if err != nil {
+		return nil, err
 	}
-	o.durability = C.KV_DURABLE_NOSYNC
-	o.map_size = 1 << 30
 	cpath := C.CString(path)
 	defer C.free(unsafe.Pointer(cpath))
 	b := &Handle{d: d}
 	if rc := C.kvh_env_open(&b.env, cpath, &o); rc != 0 {
-		return nil, hErr("kvh_env_open", rc)
+		return nil, ptrErr("kvh_env_open", rc)
 	}
 	return b, nil
 }
 
 // Close closes the environment (every context closed first).
-func (b *Handle) Close() error { return hErr("kvh_env_close", C.kvh_env_close(b.env)) }
+func (b *Handle) Close() error { return ptrErr("kvh_env_close", C.kvh_env_close(b.env)) }
 
 type hCtx struct {
 	b     *Handle
@@ -87,7 +76,7 @@ func (b *Handle) Setup(w string, param int) (wl.Ctx, error) {
 	c.buf = make([]byte, b.d.ValLen)
 	if txnFlags >= 0 {
 		if rc := C.kvh_txn_begin(&c.txn, b.env, C.uint(txnFlags)); rc != 0 {
-			return nil, hErr("kvh_txn_begin", rc)
+			return nil, ptrErr("kvh_txn_begin", rc)
 		}
 	}
 	return c, nil
@@ -107,14 +96,14 @@ func (c *hCtx) Close() error {
 		rc = C.kvh_txn_abort(c.txn) // aborts and releases it
 	}
 	c.txn = 0
-	return hErr("ending the transaction", rc)
+	return ptrErr("ending the transaction", rc)
 }
 
 func (c *hCtx) noop(n uint64) error {
 	env := c.b.env
 	for i := uint64(0); i < n; i++ {
 		if rc := C.kvh_noop(env); rc != 0 {
-			return hErr("kvh_noop", rc)
+			return ptrErr("kvh_noop", rc)
 		}
 	}
 	return nil
@@ -125,7 +114,7 @@ func (c *hCtx) addLatency(n uint64) error {
 	x := C.int(int32(uint32(c.chain)))
 	for i := uint64(0); i < n; i++ {
 		if rc := C.kvh_add(env, x, 1, &x); rc != 0 {
-			return hErr("kvh_add", rc)
+			return ptrErr("kvh_add", rc)
 		}
 	}
 	want := int32(uint32(c.chain + n))
@@ -142,7 +131,7 @@ func (c *hCtx) addThroughput(n uint64) error {
 	var s C.int
 	for i := uint64(0); i < n; i++ {
 		if rc := C.kvh_add(env, C.int(int32(i)), 1, &s); rc != 0 {
-			return hErr("kvh_add", rc)
+			return ptrErr("kvh_add", rc)
 		}
 		acc += uint32(s)
 	}
@@ -157,7 +146,7 @@ func (c *hCtx) getLatency(n uint64) error {
 	for k := uint64(0); k < n; k++ {
 		rc := C.kvh_get(txn, unsafe.Pointer(&keys[int(i)*klen]), C.size_t(klen), unsafe.Pointer(&buf[0]), C.size_t(len(buf)), &ln)
 		if rc != 0 {
-			return hErr("kvh_get", rc)
+			return ptrErr("kvh_get", rc)
 		}
 		if int(ln) != vlen || wl.Get32(buf[4:]) != i {
 			return wl.Wrong("kvh_get of key %d: %d bytes, record %d", i, ln, wl.Get32(buf[4:]))
@@ -178,15 +167,15 @@ func (c *hCtx) put(n uint64) error {
 		i := int(c.done % nput)
 		rc := C.kvh_put(c.txn, unsafe.Pointer(&keys[i*klen]), C.size_t(klen), unsafe.Pointer(&v[0]), C.size_t(len(v)))
 		if rc != 0 {
-			return hErr("kvh_put", rc)
+			return ptrErr("kvh_put", rc)
 		}
 		if c.done++; c.done%every == 0 {
 			if rc = C.kvh_txn_commit(c.txn); rc != 0 {
-				return hErr("kvh_txn_commit", rc)
+				return ptrErr("kvh_txn_commit", rc)
 			}
 			c.txn = 0 // the commit released it
 			if rc = C.kvh_txn_begin(&c.txn, c.b.env, C.KV_TXN_WRITE); rc != 0 {
-				return hErr("kvh_txn_begin", rc)
+				return ptrErr("kvh_txn_begin", rc)
 			}
 		}
 	}
@@ -212,7 +201,7 @@ func (c *hCtx) scan(n uint64) error {
 		st := scanState{keyLen: C.size_t(c.d.KeyLen), valLen: C.size_t(c.d.ValLen)}
 		rc := C.kvh_scan(c.txn, unsafe.Pointer(&lo[0]), C.size_t(len(lo)), unsafe.Pointer(&hi[0]), C.size_t(len(hi)), fn, unsafe.Pointer(&st), &count)
 		if rc != 0 {
-			return hErr("kvh_scan", rc)
+			return ptrErr("kvh_scan", rc)
 		}
 		if st.n != uint64(recs) || int(count) != recs || st.bad != 0 {
 			return wl.Wrong("kvh_scan: %d calls, count %d, %d bad records; want %d", st.n, count, st.bad, recs)
@@ -233,7 +222,7 @@ func HandleFirstCall(t0 time.Time, path string) (load, first, second time.Durati
 	rc := C.kvh_env_open(&env, cpath, &o)
 	C.free(unsafe.Pointer(cpath))
 	if rc != 0 {
-		return 0, 0, 0, hErr("kvh_env_open", rc)
+		return 0, 0, 0, ptrErr("kvh_env_open", rc)
 	}
 	var a, b C.int
 	t1 := time.Now()

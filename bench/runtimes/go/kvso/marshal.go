@@ -33,27 +33,24 @@ func (b *Marshal) call(req []byte) (int32, []byte) {
 	return int32(rc), b.resp[:n]
 }
 
-func mErr(what string, rc int32) error {
-	var buf [512]C.char
-	C.kv_last_error_r(&buf[0], C.size_t(len(buf)))
-	return fmt.Errorf("%s: %s (%s)", what, C.GoString(C.kv_err_name(C.int(rc))), C.GoString(&buf[0]))
-}
+// mErr is lastError's for a request's status (an error even for 0: a response of the wrong size).
+func mErr(what string, rc int32) error { return lastError(what, C.int(rc)) }
 
 func header(op int) []byte { return []byte{C.KVM_VERSION, byte(op)} }
 
-// OpenMarshal opens path (a fresh copy of base.kv) with an ENV_OPEN request: no-sync, a 1 GiB map.
+// OpenMarshal opens path (a fresh copy of base.kv) with an ENV_OPEN request of the suite's options.
 func OpenMarshal(d *wl.Data, path string) (*Marshal, error) {
-	var o C.kv_options
-	if rc := C.kv_options_init(&o); rc != 0 {
-		return nil, mErr("kv_options_init", int32(rc))
+	o, err := suiteOptions()
+	if err != nil {
+		return nil, err
 	}
 	req := header(C.KVM_OP_ENV_OPEN)
 	req = le.AppendUint32(req, uint32(len(path)))
 	req = append(req, path...)
 	req = le.AppendUint32(req, uint32(o.version))
 	req = le.AppendUint32(req, uint32(o.flags))
-	req = le.AppendUint64(req, 1<<30)
-	req = le.AppendUint32(req, C.KV_DURABLE_NOSYNC)
+	req = le.AppendUint64(req, uint64(o.map_size))
+	req = le.AppendUint32(req, uint32(o.durability))
 	req = le.AppendUint32(req, uint32(o.reserved))
 	b := &Marshal{d: d, resp: make([]byte, 64)}
 	rc, resp := b.call(req)

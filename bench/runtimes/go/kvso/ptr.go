@@ -27,23 +27,39 @@ type Ptr struct {
 	env *C.kv_env
 }
 
+// ptrErr is nil for rc 0, else lastError's.
 func ptrErr(what string, rc C.int) error {
 	if rc == 0 {
 		return nil
 	}
+	return lastError(what, rc)
+}
+
+// lastError names the engine's status rc and the calling thread's last error message (read right
+// after the call, on the same OS thread); the handle and marshal ABIs' errors too.
+func lastError(what string, rc C.int) error {
 	var buf [512]C.char
-	C.kv_last_error_r(&buf[0], C.size_t(len(buf))) // right after the call, on the same OS thread
+	C.kv_last_error_r(&buf[0], C.size_t(len(buf)))
 	return fmt.Errorf("%s: %s (%s)", what, C.GoString(C.kv_err_name(rc)), C.GoString(&buf[0]))
 }
 
-// OpenPtr opens path (a fresh copy of base.kv) with the suite's options: no-sync, a 1 GiB map.
-func OpenPtr(d *wl.Data, path string) (*Ptr, error) {
+// suiteOptions are the suite's environment options, for every ABI: no-sync, a 1 GiB map.
+func suiteOptions() (C.kv_options, error) {
 	var o C.kv_options
 	if rc := C.kv_options_init(&o); rc != 0 {
-		return nil, ptrErr("kv_options_init", rc)
+		return o, ptrErr("kv_options_init", rc)
 	}
 	o.durability = C.KV_DURABLE_NOSYNC
 	o.map_size = 1 << 30
+	return o, nil
+}
+
+// OpenPtr opens path (a fresh copy of base.kv) with the suite's options.
+func OpenPtr(d *wl.Data, path string) (*Ptr, error) {
+	o, err := suiteOptions()
+	if err != nil {
+		return nil, err
+	}
 	cpath := C.CString(path)
 	defer C.free(unsafe.Pointer(cpath))
 	b := &Ptr{d: d}

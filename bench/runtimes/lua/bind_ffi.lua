@@ -67,6 +67,15 @@ local function options()
   return o
 end
 
+-- What C function `name` makes through its first argument, an out-parameter of type `ctype`
+-- (a one-element array), the other arguments after it; an error status fails. Setup only.
+local function made(C, name, ctype, ...)
+  local out = ffi.new(ctype)
+  local rc = C[name](out, ...)
+  if rc ~= 0 then fail(name, rc) end
+  return out[0]
+end
+
 -- =================================================================================================
 -- The pointer API (kv.h) and the handle ABI (kv_handle.h) share the loops' shapes but not their
 -- call sites: each loop below is written out per ABI so that its call is the ABI's own.
@@ -75,18 +84,10 @@ Ptr.__index = Ptr
 
 function Ptr.open(path)
   local C = lib()
-  local envp = ffi.new("kv_env *[1]")
-  local rc = C.kv_env_open(envp, path, options())
-  if rc ~= 0 then fail("kv_env_open", rc) end
-  return setmetatable({ C = C, env = envp[0] }, Ptr)
+  return setmetatable({ C = C, env = made(C, "kv_env_open", "kv_env *[1]", path, options()) }, Ptr)
 end
 
-function Ptr:begin(flags)
-  local txnp = ffi.new("kv_txn *[1]")
-  local rc = self.C.kv_txn_begin(txnp, self.env, flags)
-  if rc ~= 0 then fail("kv_txn_begin", rc) end
-  return txnp[0]
-end
+function Ptr:begin(flags) return made(self.C, "kv_txn_begin", "kv_txn *[1]", self.env, flags) end
 
 function Ptr:finish(txn, commit)
   local C = self.C
@@ -102,18 +103,10 @@ Hnd.__index = Hnd
 
 function Hnd.open(path)
   local C = lib()
-  local hp = ffi.new("kvh_handle[1]")
-  local rc = C.kvh_env_open(hp, path, options())
-  if rc ~= 0 then fail("kvh_env_open", rc) end
-  return setmetatable({ C = C, env = hp[0] }, Hnd)
+  return setmetatable({ C = C, env = made(C, "kvh_env_open", "kvh_handle[1]", path, options()) }, Hnd)
 end
 
-function Hnd:begin(flags)
-  local hp = ffi.new("kvh_handle[1]")
-  local rc = self.C.kvh_txn_begin(hp, self.env, flags)
-  if rc ~= 0 then fail("kvh_txn_begin", rc) end
-  return hp[0]
-end
+function Hnd:begin(flags) return made(self.C, "kvh_txn_begin", "kvh_handle[1]", self.env, flags) end
 
 function Hnd:finish(txn, commit) -- commit and abort release the handle
   local rc = commit and self.C.kvh_txn_commit(txn) or self.C.kvh_txn_abort(txn)
